@@ -1,0 +1,6 @@
+"""Model/guide pairs."""
+
+from pyro_vae.models.base import LatentVariableModel
+from pyro_vae.models.vae import VAE
+
+__all__ = ["LatentVariableModel", "VAE"]

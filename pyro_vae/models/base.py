@@ -1,0 +1,107 @@
+"""Shared plumbing of model/guide pairs: unique Pyro names, the data plate,
+input checks."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import pyro
+import torch
+from pyro.infer.util import is_validation_enabled
+from torch import nn
+
+from pyro_vae.likelihoods import Likelihood, get_likelihood
+from pyro_vae.sites import DATA_PLATE
+
+_INSTANCE_COUNTER = itertools.count()
+
+
+class LatentVariableModel(nn.Module):
+    """Base class of the library's model/guide pairs.
+
+    Each instance registers its parameters in Pyro's global param store under
+    a unique name (``pyro_name``), so two models built in one process never
+    share parameters by accident (a second ``pyro.module("vae", ...)`` with
+    the same name would silently train the first model's parameters).
+
+    Subclasses define ``model(x=None, u=None, *, batch_size=None,
+    dataset_size=None)`` and ``guide(x, u=None, *, batch_size=None,
+    dataset_size=None)``.
+
+    :param input_shape: shape of one observation, e.g. ``(1, 64, 64)``.
+    :param likelihood: a :class:`~pyro_vae.likelihoods.Likelihood` or its name.
+    :param str name: the name under which parameters are registered with
+        Pyro; default ``"<ClassName><n>"`` with a process-wide counter.
+    """
+
+    def __init__(
+        self,
+        input_shape: Sequence[int],
+        likelihood: str | Likelihood = "bernoulli",
+        name: str | None = None,
+        data_plate: str = DATA_PLATE,
+    ) -> None:
+        super().__init__()
+        self.input_shape = tuple(int(s) for s in input_shape)
+        self.likelihood = get_likelihood(likelihood)
+        self.pyro_name = name or f"{type(self).__name__}{next(_INSTANCE_COUNTER)}"
+        self.data_plate = data_plate
+
+    # ------------------------------------------------------------- plumbing
+    @property
+    def device(self) -> torch.device:
+        for tensor in itertools.chain(self.parameters(), self.buffers()):
+            return tensor.device
+        return torch.device("cpu")
+
+    def register(self) -> None:
+        """Register this module's parameters with Pyro under :attr:`pyro_name`."""
+        pyro.module(self.pyro_name, self)
+
+    def plate(self, batch_size: int, dataset_size: int | None = None) -> pyro.plate:
+        """The data plate; with ``dataset_size`` N it is subsampled (scale N / B)."""
+        if dataset_size is None or dataset_size == batch_size:
+            return pyro.plate(self.data_plate, batch_size, device=self.device)
+        if dataset_size < batch_size:
+            raise ValueError(
+                f"dataset_size ({dataset_size}) is smaller than the batch ({batch_size})"
+            )
+        idx = torch.arange(batch_size, device=self.device)
+        return pyro.plate(self.data_plate, dataset_size, subsample=idx, device=self.device)
+
+    def check_input(self, x: torch.Tensor) -> int:
+        """Check the shape (always) and range (under Pyro validation) of a batch;
+        return the batch size."""
+        if not torch.is_tensor(x):
+            raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+        if tuple(x.shape[1:]) != self.input_shape:
+            expected = ("B",) + self.input_shape
+            hint = ""
+            if x.dim() == len(self.input_shape) and tuple(x.shape[-2:]) == self.input_shape[-2:]:
+                hint = "; add the channel dimension with x.unsqueeze(1)"
+            raise ValueError(
+                f"{type(self).__name__} expects observations of shape {expected}, "
+                f"got {tuple(x.shape)}{hint}"
+            )
+        if is_validation_enabled():
+            self.likelihood.validate(x)
+        return x.shape[0]
+
+    def batch_size_of(self, x: torch.Tensor | None, batch_size: int | None) -> int:
+        if x is not None:
+            return self.check_input(x)
+        if batch_size is None:
+            raise ValueError("pass x, or batch_size to sample without observations")
+        return int(batch_size)
+
+    def inputs_from_batch(self, batch: Any) -> dict[str, Any]:
+        """Turn a data-loader batch into the keyword arguments of model and guide.
+
+        Default: ``(x, factors)`` or ``x`` -> ``{"x": x}``.  Models with an
+        observed context override this (e.g. iVAE reads ``u``).
+        """
+        if isinstance(batch, list | tuple):
+            return {"x": batch[0]}
+        return {"x": batch}
