@@ -1,0 +1,1 @@
+"""Small utilities with no Pyro inside: atomic files, RNG state, allocator tuning."""
