@@ -10,6 +10,7 @@ resume needs, and a guard that stops on a non-finite loss.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -92,6 +93,13 @@ def _check_param_sites(model: torch.nn.Module, trace: poutine.Trace) -> None:
         )
 
 
+def _param_sites_off(model):
+    """fit() optimises model.parameters() itself: skip the per-step re-registration
+    of every parameter in Pyro's param store (models that support it)."""
+    toggle = getattr(model, "param_sites", None)
+    return toggle(False) if toggle is not None else contextlib.nullcontext()
+
+
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
     """Load a checkpoint written by :func:`fit` with ``torch.load(weights_only=True)``.
 
@@ -158,6 +166,19 @@ class _History:
             writer.writerows(self.rows)
 
         atomic_write(self.path, write)
+
+
+def svi_step(model, loss, optimizer: torch.optim.Optimizer, **kwargs: Any) -> float:
+    """One training step as ``SVI.step`` does it: ``loss.loss_and_grads(model.model,
+    model.guide, **kwargs)``, then ``optimizer.step()`` and zeroed gradients.
+
+    Returns the loss; a non-finite loss leaves the parameters untouched.
+    """
+    value = loss.loss_and_grads(model.model, model.guide, **kwargs)
+    if math.isfinite(value):
+        optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return value
 
 
 def fit(
@@ -279,10 +300,11 @@ def fit(
             with pyro.validation_enabled(validate == "always" or step == start + 1):
                 if step == start + 1:
                     with poutine.trace(param_only=True) as params:
-                        value = loss.loss_and_grads(model.model, model.guide, **kwargs)
+                        value = svi_step(model, loss, optimizer, **kwargs)
                     _check_param_sites(model, params.trace)
                 else:
-                    value = loss.loss_and_grads(model.model, model.guide, **kwargs)
+                    with _param_sites_off(model):
+                        value = svi_step(model, loss, optimizer, **kwargs)
             if not math.isfinite(value):
                 where = f"; the last good checkpoint is {last_ckpt}" if last_ckpt else ""
                 raise NonFiniteLossError(
@@ -290,8 +312,6 @@ def fit(
                     f"{where}. Lower the learning rate, check the data, or resume from the "
                     "checkpoint"
                 )
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
             bar.update(1)
             if step % log_every == 0 or step == total:
                 row = {"step": step, "loss": value}

@@ -3,8 +3,9 @@ input checks."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pyro
@@ -48,6 +49,7 @@ class LatentVariableModel(nn.Module):
         self.likelihood = get_likelihood(likelihood)
         self.pyro_name = name or f"{type(self).__name__}{next(_INSTANCE_COUNTER)}"
         self.data_plate = data_plate
+        self._emit_param_sites = True
 
     # ------------------------------------------------------------- plumbing
     @property
@@ -57,19 +59,43 @@ class LatentVariableModel(nn.Module):
         return torch.device("cpu")
 
     def register(self) -> None:
-        """Register this module's parameters with Pyro under :attr:`pyro_name`."""
-        pyro.module(self.pyro_name, self)
+        """Register this module's parameters with Pyro under :attr:`pyro_name`.
 
-    def plate(self, batch_size: int, dataset_size: int | None = None) -> pyro.plate:
+        Model and guide call this on every run so that ``pyro.infer.SVI`` finds
+        the parameters in the trace.  :func:`pyro_vae.train.fit` optimises
+        ``model.parameters()`` directly and turns this off (see
+        :meth:`param_sites`) after its first step, saving the per-parameter
+        Pyro messages.
+        """
+        if self._emit_param_sites:
+            pyro.module(self.pyro_name, self)
+
+    @contextlib.contextmanager
+    def param_sites(self, enabled: bool) -> Iterator[None]:
+        """Temporarily turn the per-run parameter registration on or off."""
+        previous = self._emit_param_sites
+        self._emit_param_sites = enabled
+        try:
+            yield
+        finally:
+            self._emit_param_sites = previous
+
+    def plate(
+        self,
+        batch_size: int,
+        dataset_size: int | None = None,
+        device: torch.device | None = None,
+    ) -> pyro.plate:
         """The data plate; with ``dataset_size`` N it is subsampled (scale N / B)."""
+        device = device if device is not None else self.device
         if dataset_size is None or dataset_size == batch_size:
-            return pyro.plate(self.data_plate, batch_size, device=self.device)
+            return pyro.plate(self.data_plate, batch_size, device=device)
         if dataset_size < batch_size:
             raise ValueError(
                 f"dataset_size ({dataset_size}) is smaller than the batch ({batch_size})"
             )
-        idx = torch.arange(batch_size, device=self.device)
-        return pyro.plate(self.data_plate, dataset_size, subsample=idx, device=self.device)
+        idx = torch.arange(batch_size, device=device)
+        return pyro.plate(self.data_plate, dataset_size, subsample=idx, device=device)
 
     def check_input(self, x: torch.Tensor) -> int:
         """Check the shape (always) and range (under Pyro validation) of a batch;

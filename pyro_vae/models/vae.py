@@ -106,12 +106,14 @@ class VAE(LatentVariableModel):
         )
 
     # ------------------------------------------------------------ model/guide
-    def context(self, batch_size: int, u, dataset_size) -> LatentContext:
+    def context(self, batch_size: int, u, dataset_size, x=None) -> LatentContext:
+        """The :class:`~pyro_vae.priors.LatentContext` handed to the prior."""
+        device = x.device if x is not None else self.device
         return LatentContext(
-            plate=self.plate(batch_size, dataset_size),
+            plate=self.plate(batch_size, dataset_size, device),
             batch_size=batch_size,
             u=u,
-            device=self.device,
+            device=device,
         )
 
     def model(
@@ -125,7 +127,7 @@ class VAE(LatentVariableModel):
         """p(x, z) = p(z) p(x | z); returns the decoder output (likelihood parameters)."""
         self.register()
         n = self.batch_size_of(x, batch_size)
-        ctx = self.context(n, u, dataset_size)
+        ctx = self.context(n, u, dataset_size, x)
         z = self.prior(ctx)
         params = self.decoder(z)
         with ctx.plate:
@@ -143,7 +145,7 @@ class VAE(LatentVariableModel):
         """q(z | x) = N(encoder(x)); returns the sampled latent."""
         self.register()
         n = self.batch_size_of(x, batch_size)
-        ctx = self.context(n, u, dataset_size)
+        ctx = self.context(n, u, dataset_size, x)
         prior_guide = getattr(self.prior, "guide", None)
         if prior_guide is not None:
             prior_guide(ctx)
