@@ -119,9 +119,7 @@ def test_stray_pyro_params_are_refused(tmp_path):
 
 def test_epochs_csv_history_and_argument_errors(tmp_path):
     data = _data(n=64)
-    result = _fit(
-        _vae(), BetaELBO(), data, tmp_path, steps=None, epochs=2, history_format="csv"
-    )
+    result = _fit(_vae(), BetaELBO(), data, tmp_path, steps=None, epochs=2, history_format="csv")
     assert result.step == 8
     assert (tmp_path / "history.csv").read_text().startswith("step,loss")
     with pytest.raises(ValueError, match="exactly one of steps or epochs"):
