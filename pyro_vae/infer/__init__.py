@@ -2,6 +2,7 @@
 
 from pyro_vae.infer.base import PerExampleLoss
 from pyro_vae.infer.beta_elbo import BetaELBO, CapacityELBO
+from pyro_vae.infer.importance import importance_log_likelihood
 from pyro_vae.infer.schedules import Constant, Cyclical, Linear, Schedule, as_schedule
 from pyro_vae.infer.terms import DATA_PLATE, ELBOTerms
 
@@ -16,4 +17,5 @@ __all__ = [
     "Linear",
     "Cyclical",
     "as_schedule",
+    "importance_log_likelihood",
 ]
