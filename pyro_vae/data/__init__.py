@@ -1,11 +1,13 @@
 """Ground-truth datasets behind one protocol (see :mod:`pyro_vae.data.base`)."""
 
 from pyro_vae.data.base import FactorGridDataset, GroundTruthDataset
+from pyro_vae.data.digits import Digits
 from pyro_vae.data.registry import dataset_entries, get_dataset, register_dataset
 
 __all__ = [
     "GroundTruthDataset",
     "FactorGridDataset",
+    "Digits",
     "dataset_entries",
     "get_dataset",
     "register_dataset",
