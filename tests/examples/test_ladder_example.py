@@ -1,0 +1,52 @@
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ladder_vae.py"
+
+
+@pytest.fixture(scope="module")
+def example():
+    spec = importlib.util.spec_from_file_location("ladder_vae_example", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_tiny_run_reports_likelihood_and_active_units(example, tmp_path, capsys):
+    out = tmp_path / "results.json"
+    results = example.main(["--tiny", "--device", "cpu", "--json", str(out)])
+    printed = capsys.readouterr().out
+    assert "| LVAE |" in printed and "| VAE |" in printed and "IW k=20" in printed
+    assert json.loads(out.read_text()) == json.loads(json.dumps(results))
+    assert results["dataset"] == "digits" and results["num_samples"] == 20
+    assert results["test_examples"] == 48 and results["train_examples"] == 1438
+    lvae, vae = results["models"]["LVAE"], results["models"]["VAE"]
+    assert list(lvae["active_units"]) == ["z1", "z2"] and list(vae["active_units"]) == ["z"]
+    assert lvae["units"] == {"z1": 4, "z2": 2} and vae["units"] == {"z": 4}
+    # comparable size: the VAE's width is matched to the LVAE's parameter count
+    assert abs(vae["parameters"] - lvae["parameters"]) < 0.05 * lvae["parameters"]
+    for row in (lvae, vae):
+        assert 0 <= sum(row["active_units"].values()) <= sum(row["units"].values())
+        assert -80.0 < row["elbo"] < 0.0
+        # importance weighting with k = 20 tightens the bound on average
+        assert row["log_likelihood"] > row["elbo"] - 0.1
+        assert all(kl >= 0 for kl in row["kl_per_layer"].values())
+
+
+def test_missing_mnist_is_a_clear_message(example, monkeypatch):
+    from pyro_vae.data import registry
+
+    monkeypatch.delitem(registry._REGISTRY, "binarized-mnist", raising=False)
+    with pytest.raises(SystemExit, match="'binarized-mnist' is not registered"):
+        example.main(["--tiny", "--dataset", "binarized-mnist"])
+
+    def missing_files(root=None, **options):
+        raise FileNotFoundError(f"no MNIST files in {root}")
+
+    entry = registry.DatasetEntry("binarized-mnist", "test stand-in", missing_files, True)
+    monkeypatch.setitem(registry._REGISTRY, "binarized-mnist", entry)
+    with pytest.raises(SystemExit, match="could not load 'binarized-mnist': no MNIST files in /x"):
+        example.main(["--tiny", "--dataset", "binarized-mnist", "--data-root", "/x"])
