@@ -6,9 +6,11 @@ import pytest
 import torch
 from pyro.poutine.runtime import get_plates
 
+from pyro_vae.data import Digits
 from pyro_vae.infer import BetaELBO, importance_log_likelihood
 from pyro_vae.likelihoods import Gaussian
 from pyro_vae.models import VAE, LadderVAE
+from pyro_vae.train import fit
 from tests.infer.linear_gaussian import (
     LinearDecoder,
     LinearEncoder,
@@ -51,22 +53,31 @@ def test_exact_posterior_guide_gives_log_marginal_for_any_k_and_chunk():
         assert torch.allclose(value, target, atol=1e-4), (k, chunk)
 
 
-def test_estimate_approaches_log_marginal_as_k_grows_and_exceeds_the_elbo():
+def test_one_sample_estimate_is_the_elbo_on_average():
     vae = _posterior_vae(shift=0.6, stretch=1.6)
-    pyro.set_rng_seed(0)
+    x = torch.randn(40, 4) * 2
+    log_lik, kl = closed_form_terms(vae, x)
+    repeats = importance_log_likelihood(vae.model, vae.guide, x.repeat(400, 1), num_samples=1)
+    diff = repeats.reshape(400, 40) - (log_lik - kl)
+    stderr = float(diff.std() / math.sqrt(diff.numel()))
+    assert stderr < 0.03
+    assert abs(float(diff.mean())) < 4 * stderr
+
+
+def test_estimate_approaches_log_marginal_as_k_grows_and_exceeds_the_elbo():
+    vae = _posterior_vae(shift=1.5, stretch=2.0)
     x = torch.randn(40, 4) * 2
     target = _log_marginal(vae, x)
     log_lik, kl = closed_form_terms(vae, x)
-    elbo = log_lik - kl
-    # L_1 is the ELBO: its one-sample estimate averaged over 100 repeats of each example
-    repeats = importance_log_likelihood(vae.model, vae.guide, x.repeat(100, 1), num_samples=1)
-    assert float(repeats.mean()) == pytest.approx(float(elbo.mean()), abs=0.1)
+    elbo_gap = float((target - (log_lik - kl)).mean())
     gaps = {}
     for k in (1, 10, 100, 2000):
         value = importance_log_likelihood(vae.model, vae.guide, x, num_samples=k, chunk=500)
         gaps[k] = float((target - value).mean())  # >= 0 in expectation: a lower bound
-    assert gaps[1] > gaps[10] > gaps[100] > gaps[2000] >= -0.01
-    assert gaps[2000] < 0.02 < float((target - elbo).mean())
+    assert elbo_gap > 10.0  # a poor guide ...
+    assert gaps[10] < elbo_gap / 2 and gaps[100] < 1.0  # ... corrected by importance weights
+    assert gaps[1] > gaps[10] > gaps[100] > gaps[2000]
+    assert abs(gaps[2000]) < 0.1
 
 
 def test_iwae_exceeds_elbo_on_a_random_linear_vae():
@@ -139,27 +150,26 @@ def test_chunking_gives_the_value_of_one_chunk_with_the_same_draws():
 
 
 def test_works_on_the_ladder_vae_and_the_vae():
-    x = torch.rand(6, 1, 8, 8).round()
+    data = Digits(split="train", binarize="fixed").images[:256]
+    x = data[:16]
     for model in (
         LadderVAE((1, 8, 8), (6, 4, 2), (24, 16, 8), mlp_layers=1),
-        VAE.mlp((1, 8, 8), latent_dim=3, hidden_dims=(16,)),
+        VAE.mlp((1, 8, 8), latent_dim=4, hidden_dims=(32,)),
     ):
+        fit(model, BetaELBO(1.0), data, steps=40, batch_size=32, lr=1e-2, device="cpu",
+            progress=False)  # fmt: skip
         model.eval()
-        pyro.set_rng_seed(0)
-        elbo = -BetaELBO(1.0).loss(model.model, model.guide, x)
-        pyro.set_rng_seed(0)
-        one = importance_log_likelihood(model.model, model.guide, x, num_samples=300, chunk=300)
-        pyro.set_rng_seed(0)
-        chunked = importance_log_likelihood(model.model, model.guide, x, num_samples=300, chunk=64)
+        elbo = -sum(BetaELBO(1.0).loss(model.model, model.guide, x) for _ in range(20)) / 20
+        one = importance_log_likelihood(model.model, model.guide, x, num_samples=500, chunk=500)
+        chunked = importance_log_likelihood(model.model, model.guide, x, num_samples=500, chunk=64)
         blocks = importance_log_likelihood(
-            model.model, model.guide, x, num_samples=300, chunk=64, batch_size=4
+            model.model, model.guide, x, num_samples=500, chunk=64, batch_size=5
         )
-        assert one.shape == chunked.shape == blocks.shape == (6,)
+        assert one.shape == chunked.shape == blocks.shape == (16,)
         assert torch.isfinite(one).all()
-        assert float(one.mean()) > elbo
-        for other in (chunked, blocks):  # different draws: equal up to Monte Carlo error
-            assert float((one - other).mean().abs()) < 0.25
-            assert torch.allclose(one, other, atol=0.75)
+        assert float(one.mean()) > elbo + 0.05
+        for other in (chunked, blocks):  # other draws: equal up to Monte Carlo error
+            assert float((one - other).mean().abs()) < 0.3
 
 
 def test_global_latent_sites_are_included():
