@@ -6,8 +6,9 @@ Reusable by every file-backed loader:
   get it;
 * :func:`file_digest`, :func:`sha256_of`, :func:`verify_checksum` -- streamed checksums and a
   :class:`ChecksumError` naming the file, the expected and the actual digest;
-* :func:`atomic_write` -- write a file under a temporary name and rename it into place, so a
-  crash never leaves a half-written file under the final name.
+
+Writing downloaded files goes through :func:`pyro_vae.utils.files.atomic_open` (temporary
+name, then rename), so a crash never leaves a half-written file under the final name.
 
 Loaders raise :class:`DatasetFileError` (a :class:`ValueError`) for a file that exists but is
 not what they expect (corrupt, truncated, wrong keys or shapes).
@@ -15,18 +16,13 @@ not what they expect (corrupt, truncated, wrong keys or shapes).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 __all__ = [
     "ChecksumError",
     "DatasetFileError",
-    "atomic_write",
     "file_digest",
     "parse_checksum",
     "require_file",
@@ -137,28 +133,3 @@ def verify_checksum(path: str | os.PathLike, expected: str, dataset_name: str) -
             f"{digest}, got {actual}. The file is corrupt, truncated or not the expected file; "
             f"download it again."
         )
-
-
-@contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
-    """Open a temporary file next to ``path``; on success rename it to ``path``.
-
-    If the ``with`` block raises, the temporary file is removed and ``path`` is left as it was.
-
-    :param path: the final file name.
-    :param str mode: ``"wb"`` (default) or ``"w"``.
-    """
-    if mode not in ("wb", "w"):
-        raise ValueError(f"mode must be 'wb' or 'w', got {mode!r}")
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise

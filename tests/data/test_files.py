@@ -7,7 +7,6 @@ import pytest
 from pyro_vae.data.files import (
     ChecksumError,
     DatasetFileError,
-    atomic_write,
     file_digest,
     parse_checksum,
     require_file,
@@ -61,18 +60,3 @@ def test_require_file(abc, tmp_path):
         require_file(tmp_path / "nope.bin", "toy", "Get it somewhere.")
     with pytest.raises(FileNotFoundError, match="is a directory"):
         require_file(tmp_path, "toy", "Get it somewhere.")
-
-
-def test_atomic_write(tmp_path):
-    path = tmp_path / "out.txt"
-    with atomic_write(path, "w") as f:
-        f.write("first")
-        assert not path.exists()  # nothing under the final name until the block succeeds
-    assert path.read_text() == "first"
-    with pytest.raises(RuntimeError), atomic_write(path) as f:
-        f.write(b"half")
-        raise RuntimeError("interrupted")
-    assert path.read_text() == "first"  # untouched
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]  # no temporary left
-    with pytest.raises(ValueError, match="mode"), atomic_write(path, "a"):
-        pass
