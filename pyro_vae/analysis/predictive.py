@@ -60,6 +60,7 @@ import arviz as az
 import numpy as np
 import pyro.poutine as poutine
 import torch
+from matplotlib import MatplotlibDeprecationWarning
 from matplotlib.figure import Figure
 
 from pyro_vae.analysis.interface import (
@@ -237,7 +238,8 @@ def plot_ppc(
     fig = new_figure(4.2 * len(var_names), 3.2)
     axes = fig.subplots(1, len(var_names), squeeze=False).ravel()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", UserWarning)  # KDE of constant data, one chain
+        warnings.simplefilter("ignore", MatplotlibDeprecationWarning)  # inside arviz 0.23
         az.plot_ppc(
             idata,
             var_names=list(var_names),

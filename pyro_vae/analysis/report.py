@@ -286,6 +286,7 @@ def build_report(
     seed: int = 0,
 ) -> str:
     """The HTML of the report of a loaded run (see :func:`write_report`)."""
+    metrics = metrics_section(run.path)  # read first: a bad file fails before the work
     model = run.model
     model.eval()
     batch = draw_examples(model, run.dataset, examples, seed)
@@ -299,7 +300,7 @@ def build_report(
             traversals,
             kl,
             ppc_section(model, batch, num_samples, seed),
-            metrics_section(run.path),
+            metrics,
         ]
     title = f"pyro_vae report: {run.config.get('model')} on {run.config.get('dataset')}"
     return render_html(title, sections)

@@ -80,7 +80,10 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(args.run) / f"traversal-{result.site}.png"
     print(f"traversal of site {result.site!r}: rows {result.dims}")
     if result.kl is not None:
-        print("average KL of units 0, 1, ... (nats): " + ", ".join(f"{float(v):.3g}" for v in result.kl))
+        print(
+            "average KL of units 0, 1, ... (nats): "
+            + ", ".join(f"{float(v):.3g}" for v in result.kl)
+        )
     print(f"  png: {save_image(result.grid, out)}")
     if args.gif:
         print(f"  gif: {traversal_gif(result, out.with_suffix('.gif'))}")
