@@ -16,7 +16,7 @@ DEMO = {
     "dataset": "dsprites",
     "latent_dim": 10,
     "hyperparameters": {"beta": 4.0},
-    "training": {"steps": 1500, "batch_size": 64, "lr": 1e-3},
+    "training": {"steps": 2400, "batch_size": 64, "lr": 1e-3},
 }
 
 
