@@ -16,7 +16,7 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from pyro_vae.train import HISTORY_NAMES, _History
+from pyro_vae.train import HISTORY_NAMES, read_history_file
 from pyro_vae.utils.files import atomic_path
 
 #: history columns that are not loss terms
@@ -51,7 +51,7 @@ def read_history(run_dir: str | Path) -> list[dict[str, float]]:
     run_dir = Path(run_dir)
     for name in (HISTORY_NAMES["jsonl"], HISTORY_NAMES["csv"]):
         if (run_dir / name).exists():
-            return _History.read(run_dir / name)
+            return read_history_file(run_dir / name)
     raise FileNotFoundError(
         f"{run_dir} has no {HISTORY_NAMES['jsonl']} or {HISTORY_NAMES['csv']}: "
         "train the run with `pyro-vae fit` first"
