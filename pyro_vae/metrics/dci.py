@@ -124,6 +124,7 @@ def _estimator(importance: str, random_state: int, **params):
         return GradientBoostingClassifier(random_state=random_state, **params)
     if importance == "random-forest":
         params.setdefault("n_estimators", 100)
+        params.setdefault("max_features", None)  # all codes at every split, as a regressor
         return RandomForestClassifier(random_state=random_state, **params)
     if importance == "lasso":
         params.setdefault("alpha", 0.02)
@@ -146,7 +147,10 @@ def importance_matrix(
       ``sklearn.ensemble.GradientBoostingClassifier`` (default parameters:
       100 stages, depth 3, learning rate 0.1) per factor; importances are its
       ``feature_importances_``; informativeness is classification accuracy.
-    * ``"random-forest"``: ``RandomForestClassifier`` (100 trees) likewise.
+    * ``"random-forest"``: ``RandomForestClassifier`` (100 trees, every code
+      considered at each split, as the regression forests Eastwood & Williams
+      used; sklearn's classifier default ``"sqrt"`` would force splits on
+      irrelevant codes and blur the importances) likewise.
     * ``"lasso"`` (Eastwood & Williams): ``Lasso(alpha=0.02)`` from codes
       standardized with the training mean/std to the standardized factor
       value; importances ``|coef|``; informativeness is :math:`R^2`.
