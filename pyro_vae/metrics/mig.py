@@ -155,13 +155,15 @@ def mig(
     return to_builtin(out)
 
 
-def _log_normal(z: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    """``log N(z_m | loc_i, scale_i)`` per dimension: ``(m, n, d)``."""
-    return (
-        -0.5 * ((z[:, None, :] - loc[None]) / scale[None]) ** 2
-        - scale.log()[None]
-        - 0.5 * math.log(2 * math.pi)
-    )
+def _log_normal(
+    z: torch.Tensor, loc: torch.Tensor, inv_scale: torch.Tensor, log_norm: torch.Tensor
+) -> torch.Tensor:
+    """``log N(z_m | loc_i, scale_i)`` per dimension, ``(m, n, d)``, with
+    ``inv_scale = 1 / scale`` and ``log_norm = log(scale) + log(2 pi) / 2``
+    (one allocation, then in place)."""
+    out = z[:, None, :] - loc[None]
+    out.mul_(inv_scale).square_().mul_(-0.5)
+    return out.sub_(log_norm)
 
 
 def sampled_mutual_info(
@@ -186,25 +188,28 @@ def sampled_mutual_info(
     idx = np.sort(subset)
     eps = torch.as_tensor(rng.standard_normal((m_total, d)))
     z = loc_t[idx] + scale_t[idx] * eps
-    onehots = [
-        torch.nn.functional.one_hot(torch.as_tensor(labels[:, k]), sizes[k]).to(torch.float64)
+    all_labels = torch.as_tensor(labels)  # (n, K)
+    log_counts = [
+        torch.bincount(all_labels[:, k], minlength=sizes[k]).to(torch.float64).log()
         for k in range(labels.shape[1])
     ]
-    log_counts = [oh.sum(0).log() for oh in onehots]
-    sample_labels = torch.as_tensor(labels[idx])
+    sample_labels = all_labels[idx]
+    inv_scale = 1.0 / scale_t
+    log_norm = scale_t.log() + 0.5 * math.log(2 * math.pi)
     chunk = max(1, max_chunk_elements // max(1, n * d))
     mi_sum = torch.zeros(d, labels.shape[1], dtype=torch.float64)
     for start in range(0, m_total, chunk):
         zc = z[start : start + chunk]
-        log_q = _log_normal(zc, loc_t, scale_t)  # (m, n, d)
-        mx = log_q.max(dim=1).values  # (m, d)
-        dens = (log_q - mx[:, None, :]).exp()
+        dens = _log_normal(zc, loc_t, inv_scale, log_norm)  # log q(z_m | x_i), (m, n, d)
+        mx = dens.max(dim=1).values  # (m, d)
+        dens.sub_(mx[:, None, :]).exp_()
         log_marginal = dens.sum(1).log() + mx - math.log(n)  # log q(z_j), (m, d)
         lab = sample_labels[start : start + chunk]
-        for k, oh in enumerate(onehots):
-            group = torch.einsum("mnd,nc->mcd", dens, oh)  # (m, C_k, d)
-            picked = group[torch.arange(len(zc)), lab[:, k]]  # the sample's own group
-            log_cond = picked.log() + mx - log_counts[k][lab[:, k]][:, None]
+        for k in range(labels.shape[1]):
+            # mixture over the points that share the sample's value of factor k
+            same = (all_labels[None, :, k] == lab[:, k, None]).to(torch.float64)  # (m, n)
+            group = torch.bmm(same[:, None, :], dens)[:, 0]  # (m, d)
+            log_cond = group.log() + mx - log_counts[k][lab[:, k]][:, None]
             mi_sum[:, k] += (log_cond - log_marginal).sum(0)
     return (mi_sum / m_total).clamp(min=0).numpy(), idx
 

@@ -27,7 +27,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from scipy.special import expit
 from scipy.stats import rankdata
 
 from pyro_vae.data.base import GroundTruthDataset
@@ -115,83 +114,24 @@ def modularity(
     )
 
 
-def _objective(W: np.ndarray, Xt: np.ndarray, Y: np.ndarray, C: float) -> np.ndarray:
-    margins = (Xt @ W.T) * Y
-    return 0.5 * (W**2).sum(1) + C * np.logaddexp(0.0, -margins).sum(0)
-
-
 def ovr_logistic_proba(
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    x_eval: Sequence[np.ndarray],
-    C: float = 1.0,
-    solver: str = "newton",
-    max_iter: int = 100,
-    tol: float = 1e-10,
+    x_train: np.ndarray, y_train: np.ndarray, x_eval: Sequence[np.ndarray], C: float = 1.0
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """One-vs-rest L2 logistic regression class probabilities.
+    """Class probabilities of one-vs-rest L2 logistic regression with liblinear.
 
-    Each class ``c`` gets the liblinear problem (what
-    ``LogisticRegression(solver="liblinear")`` solves, intercept as a
-    regularized feature of value 1)
+    ``OneVsRestClassifier(LogisticRegression(C=C, solver="liblinear"))``: what
+    ``LogisticRegression()`` fit in the sklearn of disentanglement_lib's time
+    (sklearn now defaults to multinomial lbfgs and no longer runs liblinear
+    on more than two classes itself).
 
-    .. math::
-
-        \\min_w \\tfrac12 \\|w\\|^2 + C \\sum_i \\log(1 + e^{-y_i w^\\top [x_i; 1]}),
-        \\qquad y_i = \\pm 1,
-
-    and probabilities are :math:`\\sigma(w_c^\\top [x; 1])` normalized over
-    classes, as ``OneVsRestClassifier.predict_proba``. ``solver="newton"``
-    solves all classes at once with batched damped Newton steps to a
-    gradient norm of ``tol`` (the objective is strictly convex, so this is
-    liblinear's optimum, reached more tightly); ``solver="liblinear"`` fits
-    ``OneVsRestClassifier(LogisticRegression(solver="liblinear"))``.
-
-    :returns: ``(classes, [proba (m, num_classes) for each x in x_eval])``.
+    :returns: ``(classes, [predict_proba(x) for x in x_eval])``.
     """
-    classes = np.unique(y_train)
-    if solver == "liblinear":
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
 
-        clf = OneVsRestClassifier(LogisticRegression(C=C, solver="liblinear"))
-        clf.fit(x_train, y_train)
-        return clf.classes_, [clf.predict_proba(x) for x in x_eval]
-    if solver != "newton":
-        raise ValueError(f"unknown solver {solver!r}; choose 'newton' or 'liblinear'")
-    n, p = x_train.shape
-    Xt = np.hstack([x_train, np.ones((n, 1))])
-    Y = np.where(y_train[:, None] == classes[None, :], 1.0, -1.0)  # (n, c)
-    W = np.zeros((len(classes), p + 1))
-    eye = np.eye(p + 1)
-    f = _objective(W, Xt, Y, C)
-    for _ in range(max_iter):
-        s = expit((Xt @ W.T) * Y)  # (n, c)
-        G = W + C * (((s - 1.0) * Y).T @ Xt)  # (c, p + 1)
-        if np.abs(G).max() <= tol * max(1.0, n):
-            break
-        XD = Xt[:, None, :] * (s * (1.0 - s))[:, :, None]  # (n, c, p + 1)
-        H = C * np.einsum("ncp,nq->cpq", XD, Xt) + eye
-        step = np.linalg.solve(H, G[..., None])[..., 0]
-        decrease = (G * step).sum(1)
-        t = np.ones(len(classes))
-        for _ in range(40):  # backtracking (Armijo) per class
-            W_new = W - t[:, None] * step
-            f_new = _objective(W_new, Xt, Y, C)
-            bad = f_new > f - 1e-4 * t * decrease
-            if not bad.any():
-                break
-            t = np.where(bad, t * 0.5, t)
-        W, f = W_new, f_new
-    probs = []
-    for x in x_eval:
-        pr = expit(np.hstack([x, np.ones((len(x), 1))]) @ W.T)
-        if len(classes) == 2:  # sklearn fits one model; by symmetry w_0 = -w_1
-            pr = np.stack([1.0 - pr[:, 1], pr[:, 1]], axis=1)
-        else:
-            pr = pr / pr.sum(1, keepdims=True)
-        probs.append(pr)
-    return classes, probs
+    clf = OneVsRestClassifier(LogisticRegression(C=C, solver="liblinear"))
+    clf.fit(x_train, y_train)
+    return clf.classes_, [clf.predict_proba(x) for x in x_eval]
 
 
 def macro_roc_auc(labels: np.ndarray, classes: np.ndarray, proba: np.ndarray) -> float:
@@ -221,7 +161,6 @@ def explicitness(
     codes_test: np.ndarray | torch.Tensor,
     factors_test: np.ndarray | torch.Tensor,
     C: float = 1.0,
-    solver: str = "newton",
     factor_names: Sequence[str] | None = None,
 ) -> dict:
     """Explicitness (Ridgeway & Mozer 2018, Section 3) as dlib's
@@ -230,13 +169,10 @@ def explicitness(
     Codes are z-scored with the training mean and standard deviation (a
     constant dimension is divided by 1 instead of 0). dlib ran sklearn
     ``LogisticRegression()`` whose default at the time was liblinear
-    one-vs-rest; we solve that same problem (:func:`ovr_logistic_proba`)
-    and score with :func:`macro_roc_auc`. Constant factors are left out
-    with a warning.
+    one-vs-rest; we pin it (:func:`ovr_logistic_proba`) and score with
+    :func:`macro_roc_auc`. Constant factors are left out with a warning.
 
     :param float C: inverse regularization strength (dlib: 1).
-    :param str solver: ``"newton"`` (ours, batched over classes) or
-        ``"liblinear"`` (sklearn).
     :returns: ``{"explicitness_train", "explicitness_test", ...}``.
     """
     codes_train = check_codes(codes_train, "codes_train").astype(np.float64)
@@ -251,9 +187,7 @@ def explicitness(
     x_tr, x_te = (codes_train - mean) / std, (codes_test - mean) / std
     train, test = [], []
     for k in kept:
-        classes, (p_tr, p_te) = ovr_logistic_proba(
-            x_tr, factors_train[:, k], [x_tr, x_te], C=C, solver=solver
-        )
+        classes, (p_tr, p_te) = ovr_logistic_proba(x_tr, factors_train[:, k], [x_tr, x_te], C=C)
         train.append(macro_roc_auc(factors_train[:, k], classes, p_tr))
         test.append(macro_roc_auc(factors_test[:, k], classes, p_te))
     if not kept:
@@ -262,7 +196,12 @@ def explicitness(
         {
             "explicitness_train": float(np.mean(train)) if kept else 0.0,
             "explicitness_test": float(np.mean(test)) if kept else 0.0,
-            "classifier": {"model": "ovr-logistic-l2", "C": C, "solver": solver},
+            "classifier": {
+                "model": "LogisticRegression",
+                "solver": "liblinear",
+                "multi_class": "ovr",
+                "C": C,
+            },
             "num_train": int(codes_train.shape[0]),
             "num_test": int(codes_test.shape[0]),
             "factor_names": [names[k] for k in kept],
@@ -281,7 +220,6 @@ def modularity_explicitness(
     factors_test: np.ndarray | torch.Tensor,
     num_bins: int = 20,
     C: float = 1.0,
-    solver: str = "newton",
     factor_names: Sequence[str] | None = None,
 ) -> dict:
     """Modularity on the training codes and explicitness, as dlib's
@@ -291,9 +229,7 @@ def modularity_explicitness(
         # warn once for the pair, below
         warnings.simplefilter("ignore", MetricWarning)
         mod = modularity(codes_train, factors_train, num_bins, factor_names)
-        exp = explicitness(
-            codes_train, factors_train, codes_test, factors_test, C, solver, factor_names
-        )
+        exp = explicitness(codes_train, factors_train, codes_test, factors_test, C, factor_names)
     codes = check_codes(codes_train)
     warn_constant_codes(codes, "modularity/explicitness")
     split_constant_factors(
@@ -310,7 +246,6 @@ def compute_modularity_explicitness(
     num_train: int = 10000,
     num_test: int = 5000,
     num_bins: int = 20,
-    solver: str = "newton",
     eval_batch_size: int = DEFAULT_EVAL_BATCH_SIZE,
 ) -> dict:
     """Modularity and explicitness on ``num_train`` + ``num_test`` i.i.d.
@@ -324,7 +259,6 @@ def compute_modularity_explicitness(
         c_te,
         f_te,
         num_bins,
-        solver=solver,
         factor_names=list(dataset.factor_names) or None,
     )
     out.update(representation="mean", seed=seed)
