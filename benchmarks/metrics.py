@@ -207,7 +207,6 @@ def main() -> None:
         lambda v: v,
         lambda v: (v["explicitness_train"], v["explicitness_test"]),
         reps=1,
-        tol=2e-3,
     )
     row(
         "sap",
