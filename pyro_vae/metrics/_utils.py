@@ -60,9 +60,16 @@ def encode_labels(factors: np.ndarray) -> tuple[np.ndarray, list[int]]:
     """
     labels = np.empty(factors.shape, dtype=np.int64)
     sizes = []
+    n = factors.shape[0]
     for k in range(factors.shape[1]):
-        _, labels[:, k] = np.unique(factors[:, k], return_inverse=True)
-        sizes.append(int(labels[:, k].max()) + 1 if len(labels) else 0)
+        col = factors[:, k]
+        if n and np.issubdtype(col.dtype, np.integer) and col.min() >= 0 and col.max() < 4 * n:
+            # small non-negative integers: an O(n) lookup table instead of a sort
+            present = np.bincount(col) > 0
+            labels[:, k] = (np.cumsum(present) - 1)[col]
+        else:
+            _, labels[:, k] = np.unique(col, return_inverse=True)
+        sizes.append(int(labels[:, k].max()) + 1 if n else 0)
     return labels, sizes
 
 
@@ -191,7 +198,11 @@ def discrete_mutual_info(codes_labels: np.ndarray, factor_labels: np.ndarray) ->
     :param factor_labels: ``(n, K)`` integer labels (any values; they are
         re-encoded with :func:`encode_labels`).
     """
-    a, _ = encode_labels(np.asarray(codes_labels))
+    a = np.asarray(codes_labels)
+    n = a.shape[0]
+    if not (np.issubdtype(a.dtype, np.integer) and n and a.min() >= 0 and a.max() < 4 * n):
+        a, _ = encode_labels(a)  # bin labels are used as they are; empty bins add nothing
+    a = np.ascontiguousarray(a)
     b, _ = encode_labels(np.asarray(factor_labels))
     out = np.empty((a.shape[1], b.shape[1]))
     for k in range(b.shape[1]):

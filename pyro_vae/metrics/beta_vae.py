@@ -94,6 +94,7 @@ def beta_vae_score(
         {
             "train_accuracy": train_acc,
             "eval_accuracy": eval_acc,
+            "estimator": "linear-classifier",
             "classifier": classifier,
             "num_train": int(len(y_tr)),
             "num_eval": int(len(y_ev)),

@@ -92,6 +92,7 @@ def factor_vae_score(
     ev = check_codes(eval_local_variances, "eval_local_variances")
     active = np.sqrt(gv) >= threshold
     out = {
+        "estimator": "majority-vote",
         "prune_threshold": float(threshold),
         "num_train": int(len(tr)),
         "num_eval": int(len(ev)),

@@ -95,6 +95,7 @@ def mcc(
         {
             "mcc": float(np.mean(np.abs(matched))) if len(matched) else 0.0,
             "correlation": correlation,
+            "estimator": "hungarian",
             "num_points": int(codes.shape[0]),
             "matching": [[int(rows[i]), int(kept[cols[i]])] for i in order],
             "matched_correlations": [float(matched[i]) for i in order],

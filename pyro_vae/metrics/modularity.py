@@ -103,6 +103,7 @@ def modularity(
     return to_builtin(
         {
             "modularity": score,
+            "estimator": "binned",
             "num_bins": int(num_bins),
             "num_points": int(codes.shape[0]),
             "factor_names": [names[k] for k in kept],

@@ -150,6 +150,7 @@ def sap(
     score, gaps = sap_from_score_matrix(S)
     out = {
         "sap": score,
+        "estimator": "single-code LinearSVC accuracy (discrete) / R^2 (continuous)",
         "svm": dict(SVM_PARAMS),
         "continuous_factors": [names[k] for k in kept if cont[k]],
         "num_train": int(codes_train.shape[0]),

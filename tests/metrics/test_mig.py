@@ -76,11 +76,13 @@ def test_constant_codes_and_factors_warn_no_nan():
         out = mig(codes, f)
     assert out["collapsed_latents"] == [1] and np.isfinite(out["mig"])
     f[:, 2] = 4
-    with pytest.warns(MetricWarning, match="constant in the sample"):
+    with pytest.warns(MetricWarning) as rec:
         out = mig(codes, f, factor_names=["a", "b", "c"])
+    assert any("['c'] are constant in the sample" in str(w.message) for w in rec)
     assert out["constant_factors"] == ["c"] and "c" not in out["mig_per_factor"]
-    with pytest.warns(MetricWarning, match="no factor left"):
+    with pytest.warns(MetricWarning) as rec:
         out = mig(codes, np.zeros((200, 1)))
+    assert any("no factor left" in str(w.message) for w in rec)
     assert out["mig"] == 0.0
 
 

@@ -69,7 +69,7 @@ def test_constant_inputs_warn_no_nan():
     text = " ".join(str(w.message) for w in rec)
     assert "collapsed" in text and "constant in the sample" in text
     assert np.isfinite(out["sap"]) and out["constant_factors"] == ["factor_2"]
-    with pytest.raises(ValueError, match="codes_test"):
+    with pytest.raises(ValueError, match="codes_test"), pytest.warns(MetricWarning):
         sap(codes, f[:, :2])
 
 
