@@ -183,6 +183,7 @@ def sampled_mutual_info(
     scale_t = torch.as_tensor(as_numpy(scale), dtype=torch.float64)
     n, d = loc_t.shape
     labels, sizes = encode_labels(check_factors(factors, n))
+    K = labels.shape[1]
     m_total = n if num_samples is None else min(int(num_samples), n)
     subset = rng.choice(n, size=m_total, replace=False) if m_total < n else np.arange(n)
     idx = np.sort(subset)
@@ -191,26 +192,27 @@ def sampled_mutual_info(
     all_labels = torch.as_tensor(labels)  # (n, K)
     log_counts = [
         torch.bincount(all_labels[:, k], minlength=sizes[k]).to(torch.float64).log()
-        for k in range(labels.shape[1])
+        for k in range(K)
     ]
     sample_labels = all_labels[idx]
     inv_scale = 1.0 / scale_t
     log_norm = scale_t.log() + 0.5 * math.log(2 * math.pi)
-    chunk = max(1, max_chunk_elements // max(1, n * d))
-    mi_sum = torch.zeros(d, labels.shape[1], dtype=torch.float64)
+    chunk = max(1, max_chunk_elements // max(1, n * max(d, K)))
+    mi_sum = torch.zeros(d, K, dtype=torch.float64)
     for start in range(0, m_total, chunk):
         zc = z[start : start + chunk]
         dens = _log_normal(zc, loc_t, inv_scale, log_norm)  # log q(z_m | x_i), (m, n, d)
         mx = dens.max(dim=1).values  # (m, d)
         dens.sub_(mx[:, None, :]).exp_()
         log_marginal = dens.sum(1).log() + mx - math.log(n)  # log q(z_j), (m, d)
-        lab = sample_labels[start : start + chunk]
-        for k in range(labels.shape[1]):
-            # mixture over the points that share the sample's value of factor k
-            same = (all_labels[None, :, k] == lab[:, k, None]).to(torch.float64)  # (m, n)
-            group = torch.bmm(same[:, None, :], dens)[:, 0]  # (m, d)
-            log_cond = group.log() + mx - log_counts[k][lab[:, k]][:, None]
-            mi_sum[:, k] += (log_cond - log_marginal).sum(0)
+        lab = sample_labels[start : start + chunk]  # (m, K)
+        # mixtures over the points that share the sample's value of each factor:
+        # one batched product reads the densities once for all factors
+        same = (all_labels.T[None] == lab[:, :, None]).to(torch.float64)  # (m, K, n)
+        group = torch.bmm(same, dens)  # (m, K, d)
+        log_n_c = torch.stack([log_counts[k][lab[:, k]] for k in range(K)], 1)  # (m, K)
+        log_cond = group.log() + mx[:, None, :] - log_n_c[:, :, None]
+        mi_sum += (log_cond - log_marginal[:, None, :]).sum(0).T
     return (mi_sum / m_total).clamp(min=0).numpy(), idx
 
 
