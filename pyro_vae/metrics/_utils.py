@@ -111,6 +111,21 @@ def split_constant_factors(
     return kept, const
 
 
+def warn_single_valued_factors(
+    factor_names: Sequence[str], factor_sizes: Sequence[int], metric: str
+):
+    """Warn about dataset factors with a single value (they can never vary)."""
+    single = [name for name, size in zip(factor_names, factor_sizes, strict=False) if size <= 1]
+    if single:
+        warnings.warn(
+            f"{metric}: factor(s) {single} take a single value in the dataset; fixing them "
+            "changes nothing, so their votes cannot be classified",
+            MetricWarning,
+            stacklevel=3,
+        )
+    return single
+
+
 def histogram_discretize(codes: np.ndarray, num_bins: int = 20) -> np.ndarray:
     """Bin each code dimension into ``num_bins`` equal-width bins.
 

@@ -22,7 +22,13 @@ import numpy as np
 import torch
 
 from pyro_vae.data.base import GroundTruthDataset
-from pyro_vae.metrics._utils import MetricWarning, as_numpy, check_codes, to_builtin
+from pyro_vae.metrics._utils import (
+    MetricWarning,
+    as_numpy,
+    check_codes,
+    to_builtin,
+    warn_single_valued_factors,
+)
 from pyro_vae.metrics.sampling import (
     DEFAULT_EVAL_BATCH_SIZE,
     RepresentationFn,
@@ -121,6 +127,7 @@ def compute_beta_vae(
         (the score reported in papers is ``eval_accuracy``).
     """
     gen, seed = make_rng(rng)
+    warn_single_valued_factors(dataset.factor_names, dataset.factor_sizes, "BetaVAE score")
     f_tr, y_tr = sample_beta_vae_features(
         representation_fn, dataset, num_train, batch_size, gen, eval_batch_size
     )

@@ -24,7 +24,12 @@ import warnings
 import numpy as np
 
 from pyro_vae.data.base import GroundTruthDataset
-from pyro_vae.metrics._utils import MetricWarning, check_codes, to_builtin
+from pyro_vae.metrics._utils import (
+    MetricWarning,
+    check_codes,
+    to_builtin,
+    warn_single_valued_factors,
+)
 from pyro_vae.metrics.sampling import (
     DEFAULT_EVAL_BATCH_SIZE,
     RepresentationFn,
@@ -146,6 +151,7 @@ def compute_factor_vae(
     :returns: see :func:`factor_vae_score` (papers report ``eval_accuracy``).
     """
     gen, seed = make_rng(rng)
+    warn_single_valued_factors(dataset.factor_names, dataset.factor_sizes, "FactorVAE score")
     codes, _ = sample_codes_factors(
         representation_fn, dataset, num_variance_estimate, gen, eval_batch_size
     )

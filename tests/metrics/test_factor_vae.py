@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from pyro_vae.metrics import MetricWarning, compute_factor_vae, factor_vae_score
 from pyro_vae.metrics.factor_vae import factor_vae_votes
@@ -101,3 +102,26 @@ def test_permuting_code_dimensions_keeps_the_score(grid):
     )
     assert a["train_accuracy"] == b["train_accuracy"]
     assert a["eval_accuracy"] == b["eval_accuracy"]
+
+
+def test_single_valued_dataset_factor_warns():
+    from .conftest import TinyGrid
+
+    class Flat(TinyGrid):
+        factor_sizes = (3, 1, 8)
+
+        def observations_from_factors(self, factors):
+            factors = self._check_factors(factors)
+            return torch.from_numpy(factors.astype(np.float32) / np.array([2.0, 1.0, 7.0]))
+
+    with pytest.warns(MetricWarning) as rec:
+        out = compute_factor_vae(
+            MonotoneRepresentation(),
+            Flat(),
+            rng=0,
+            num_train=60,
+            num_eval=30,
+            num_variance_estimate=200,
+        )
+    assert any("['scale'] take a single value" in str(w.message) for w in rec)
+    assert np.isfinite(out["eval_accuracy"])
