@@ -394,27 +394,38 @@ def compute_mic(
     dataset: GroundTruthDataset,
     rng: np.random.Generator | int = 0,
     num_points: int = 10000,
-    blocks: Sequence[Sequence[int]] | None = None,
+    blocks: Sequence[Sequence[int]] | str | None = None,
     reduce: str = "mean",
     alpha: float = 0.6,
     c: float = 15.0,
     eval_batch_size: int = DEFAULT_EVAL_BATCH_SIZE,
 ) -> dict:
-    """Concept-wise MIC/TIC (:func:`mic_concepts`) on ``num_points`` i.i.d.
-    points of ``dataset``, plus the full ``(d, K)`` matrices when the
-    latent does not split into one block per factor (then ``"mic"`` and
-    ``"tic"`` are the mean over factors of the best dimension's value)."""
+    """MIC_e/TIC_e on ``num_points`` i.i.d. points of ``dataset``.
+
+    * ``blocks=None`` (default): :func:`mic` of every (code, factor) pair;
+      ``"mic"`` and ``"tic"`` (normalized) are the means over factors of the
+      best code dimension's value.
+    * ``blocks`` given (a list per factor, or ``"contiguous"`` for equal
+      contiguous blocks): the CausalVAE aggregation :func:`mic_concepts`
+      with ``reduce``.
+
+    The result names the choice under ``"aggregation"``.
+    """
     gen, seed = make_rng(rng)
     codes, factors = sample_codes_factors(
         representation_fn, dataset, num_points, gen, eval_batch_size
     )
     names = list(dataset.factor_names) or None
-    if blocks is None and codes.shape[1] % factors.shape[1]:
+    if blocks is None:
         out = mic(codes, factors, alpha, c, names)
         out["mic"] = float(np.mean(np.max(out["mic_matrix"], axis=0)))
         out["tic"] = float(np.mean(np.max(out["tic_normalized_matrix"], axis=0)))
         out["aggregation"] = "best dim per factor, mean over factors"
     else:
+        if isinstance(blocks, str):
+            if blocks != "contiguous":
+                raise ValueError(f"blocks must be a list or 'contiguous', got {blocks!r}")
+            blocks = None
         out = mic_concepts(codes, factors, blocks, reduce, alpha, c, names)
     out.update(representation="mean", seed=seed)
     return out

@@ -142,3 +142,8 @@ def test_compute_mic_on_dataset(grid):
     # equipartitions of unevenly filled discrete levels fall a little short of 1
     assert out["mic"] == pytest.approx(1.0, abs=0.01) and 0 < out["tic"] <= 1
     assert math.isfinite(out["tic"])
+    best = compute_mic(rep, grid, rng=0, num_points=300)  # no blocks: best dim per factor
+    assert best["aggregation"].startswith("best dim") and best["mic"] == pytest.approx(out["mic"])
+    assert np.array(best["mic_matrix"]).shape == (3, 3)
+    with pytest.raises(ValueError, match="contiguous"):
+        compute_mic(rep, grid, rng=0, num_points=50, blocks="diagonal")
