@@ -2,9 +2,12 @@
 
 from pyro_vae.data.base import FactorGridDataset, GroundTruthDataset
 from pyro_vae.data.digits import Digits
+from pyro_vae.data.dsprites import DSprites, DSpritesFile
 from pyro_vae.data.registry import dataset_entries, get_dataset, register_dataset
 
 __all__ = [
+    "DSprites",
+    "DSpritesFile",
     "GroundTruthDataset",
     "FactorGridDataset",
     "Digits",
