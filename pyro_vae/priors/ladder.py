@@ -159,6 +159,18 @@ class LadderPrior(nn.Module):
                 z = pyro.sample(self.sites[layer - 1], dist.Normal(loc, scale).to_event(1))
         return z
 
+    def marginal(self, ctx: LatentContext) -> torch.Tensor:
+        """The same program as ``forward`` without updating batch-norm statistics.
+
+        For objectives that draw extra samples of the marginal prior besides the
+        model's own pass, e.g. ``MMDELBO(site="z3", prior=model.prior.marginal)``:
+        the running statistics then keep describing the networks' inputs in the
+        model pass (samples of the guide).  In training mode the extra samples
+        are still normalised with their own batch statistics.
+        """
+        with self.frozen_statistics():
+            return self(ctx)
+
     def mean_path(self, z_top: torch.Tensor) -> list[torch.Tensor]:
         """Follow the conditional means down from ``z_L = z_top``: ``[z1, .., zL]``."""
         path = [z_top]

@@ -156,10 +156,10 @@ def test_works_on_the_ladder_vae_and_the_vae():
         LadderVAE((1, 8, 8), (6, 4, 2), (24, 16, 8), mlp_layers=1),
         VAE.mlp((1, 8, 8), latent_dim=4, hidden_dims=(32,)),
     ):
-        fit(model, BetaELBO(1.0), data, steps=40, batch_size=32, lr=1e-2, device="cpu",
+        fit(model, BetaELBO(1.0), data, steps=25, batch_size=32, lr=2e-2, device="cpu",
             progress=False)  # fmt: skip
         model.eval()
-        elbo = -sum(BetaELBO(1.0).loss(model.model, model.guide, x) for _ in range(20)) / 20
+        elbo = -sum(BetaELBO(1.0).loss(model.model, model.guide, x) for _ in range(10)) / 10
         one = importance_log_likelihood(model.model, model.guide, x, num_samples=500, chunk=500)
         chunked = importance_log_likelihood(model.model, model.guide, x, num_samples=500, chunk=64)
         blocks = importance_log_likelihood(
@@ -167,7 +167,7 @@ def test_works_on_the_ladder_vae_and_the_vae():
         )
         assert one.shape == chunked.shape == blocks.shape == (16,)
         assert torch.isfinite(one).all()
-        assert float(one.mean()) > elbo + 0.05
+        assert float(one.mean()) > elbo + 0.1
         for other in (chunked, blocks):  # other draws: equal up to Monte Carlo error
             assert float((one - other).mean().abs()) < 0.3
 

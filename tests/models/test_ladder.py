@@ -7,7 +7,7 @@ import torch
 
 from pyro_vae.analysis import traverse
 from pyro_vae.data import Digits
-from pyro_vae.infer import BetaELBO, Linear
+from pyro_vae.infer import MMDELBO, TCELBO, BetaELBO, Linear
 from pyro_vae.models import LadderVAE
 from pyro_vae.models.ladder import precision_weighted
 from pyro_vae.train import fit
@@ -175,6 +175,40 @@ def test_free_bits_floor_each_layers_batch_mean_kl(digits_x):
     _, _, recon_grads = _loss_and_grads(model, BetaELBO(0.0), x)
     for g, r in zip(grads, recon_grads, strict=True):
         assert (g is None and r is None) or torch.allclose(g, r, atol=1e-6)
+
+
+@pytest.mark.parametrize("site", ["z3", "z1"])
+def test_tc_elbo_on_a_chosen_layer(digits_x, site):
+    model = _small().train()
+    x = digits_x[:32]
+    n = len(digits_x)
+    # alpha = beta = gamma = 1: the decomposition sums to the one-sample KL of that layer
+    one = TCELBO(1.0, 1.0, 1.0, dataset_size=n, site=site, analytic_kl=False)
+    tc_one, tc_terms, _ = _loss_and_grads(model, one, x)
+    mc_elbo, _, _ = _loss_and_grads(model, BetaELBO(1.0, analytic_kl=False), x)
+    assert tc_one == pytest.approx(mc_elbo, rel=1e-5)
+    assert {"mi", "tc", "dim_kl"} <= set(tc_terms)
+    loss = TCELBO(beta=6.0, dataset_size=n, site=site)
+    result = fit(model, loss, digits_x, steps=4, batch_size=32, device="cpu", progress=False,
+                 log_every=1)  # fmt: skip
+    assert loss.step == 4 and all(math.isfinite(row["loss"]) for row in result.history)
+
+
+@pytest.mark.parametrize("site", ["z3", "z1"])
+def test_mmd_elbo_on_a_chosen_layer(digits_x, site):
+    model = _small().train()
+    x = digits_x[:32]
+    loss = MMDELBO(alpha=0.0, lambda_=2.0, site=site, prior=model.prior.marginal)  # MMD weight 1
+    value, terms, _ = _loss_and_grads(model, loss, x)
+    assert value == pytest.approx(float(terms["recon"] + terms["kl"] + terms["mmd"]), rel=1e-5)
+    norms = [m for m in model.prior.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    before = [int(m.num_batches_tracked) for m in norms]
+    loss = MMDELBO(alpha=0.0, lambda_=10.0, site=site, prior=model.prior.marginal)
+    result = fit(model, loss, digits_x, steps=4, batch_size=32, device="cpu", progress=False,
+                 log_every=1)  # fmt: skip
+    assert all(math.isfinite(row["loss"]) and "mmd" in row for row in result.history)
+    # the extra prior samples leave the running statistics to the model's own pass
+    assert [int(m.num_batches_tracked) - b for m, b in zip(norms, before, strict=True)] == [4] * 2
 
 
 # ------------------------------------------------------------- interfaces
