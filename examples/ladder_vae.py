@@ -13,7 +13,7 @@ samples).  This script reproduces the protocol at a small scale:
   :class:`~pyro_vae.models.VAE` with MLPs whose width is chosen so that both
   have about the same number of parameters;
 * training: :func:`pyro_vae.train.fit` with :class:`~pyro_vae.infer.BetaELBO`
-  and the KL warm-up ``beta: 0 -> 1`` (Sonderby et al. 2016, Sec. 2.4);
+  and the KL warm-up ``beta: 0 -> 1`` of Sonderby et al. 2016;
 * evaluation (``model.eval()``): the test ELBO, the importance-weighted
   log-likelihood :func:`~pyro_vae.infer.importance_log_likelihood` (Burda et al.
   2016, eq. 8; k = 5000 by default), KL and active units per layer

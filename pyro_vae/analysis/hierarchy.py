@@ -14,7 +14,7 @@ replaying the model (:func:`pyro_vae.infer.importance.particle_traces`):
   VAEs it is exact.  Its Monte Carlo error adds about
   ``E_x Var_parents(mu_q) / num_samples`` to the activity of a lower layer,
   so raise ``num_samples`` when activities are close to the threshold;
-* :func:`active_units`: Burda et al. 2016 (Sec. 5.2), unit ``u`` is active when
+* :func:`active_units`: Burda et al. 2016 (active units), unit ``u`` is active when
   ``A_u = Cov_x(E_{q(z|x)}[z_u]) > 0.01``.
 
 All functions run the model in evaluation mode (``model.eval()``: batch norm
@@ -220,7 +220,7 @@ def active_units(
     batch_size: int = 256,
     data_plate: str = DATA_PLATE,
 ) -> ActiveUnits:
-    """Active units per layer (Burda et al. 2016, Sec. 5.2): ``A_u = Cov_x(E_q[z_u | x])``
+    """Active units per layer (Burda et al. 2016): ``A_u = Cov_x(E_q[z_u | x])``
     over the examples ``x``, active when ``A_u > threshold`` (the paper: 0.01).
 
     :param x: observations ``(N, ...)``, ``N >= 2``.

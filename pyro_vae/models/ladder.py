@@ -2,7 +2,7 @@
 bottom-up pass with the model's own top-down conditionals.
 
 Sonderby et al. 2016, "Ladder Variational Autoencoders" (NeurIPS; arXiv:1602.02282),
-Sec. 2, eqs. 16-21 (the numbering of the arXiv version):
+Sec. 2, eqs. 16-21:
 
 * bottom-up, deterministic: ``d_0 = x``, ``d_n = MLP(d_{n-1})``,
   ``mu_hat_n = Linear(d_n)``, ``sigma_hat_n^2 = Softplus(Linear(d_n))``;
@@ -59,7 +59,7 @@ def precision_weighted(
     scale_p: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The precision-weighted combination of two Gaussians (Sonderby et al. 2016,
-    eqs. 19-20): the normalised product ``N(mu_hat, sigma_hat^2) N(mu_p, sigma_p^2)``.
+    eqs. 16-21): the normalised product ``N(mu_hat, sigma_hat^2) N(mu_p, sigma_p^2)``.
 
     :returns: ``(mu_q, sigma_q)`` with ``sigma_q^2 = 1 / (sigma_hat^-2 + sigma_p^-2)``
         and ``mu_q = (mu_hat sigma_hat^-2 + mu_p sigma_p^-2) sigma_q^2``.
@@ -157,7 +157,7 @@ class LadderVAE(LatentVariableModel):
     :param hidden_dims: widths of the deterministic layers ``d_1 .. d_L``
         (default: the paper's 512, 256, 128, 64, 32, truncated to ``L`` layers).
     :param likelihood: observation model or its name.
-    :param int mlp_layers: hidden layers in every MLP (the paper: 2).
+    :param int mlp_layers: hidden layers in every MLP (default 2).
     :param bool batch_norm: batch norm on hidden layers (the paper: yes).
     :param str frontend: ``"mlp"`` (flatten ``x``) or ``"conv"`` (images).
     :param activation: activation class (the paper: leaky rectifiers).

@@ -1,6 +1,6 @@
 """Preset of the Ladder VAE family: ladder-vae.
 
-Defaults are the paper's MNIST setting (Sonderby et al. 2016, Sec. 4):
+Defaults follow our reading of the MNIST setting of Sonderby et al. 2016:
 stochastic layers 64-32-16-8-4, deterministic layers 512-256-128-64-32 with
 two hidden layers per MLP, batch norm, leaky ReLUs, Adam with learning rate
 0.002, batches of 256, and a KL warm-up from beta = 0 to 1 over the first 200
@@ -46,7 +46,7 @@ def warmup_loss(
     warmup_steps: int, warmup_start: float = 0.0, free_bits: float | dict | None = None
 ) -> BetaELBO:
     """The ELBO with the KL warm-up ``beta: warmup_start -> 1`` over
-    ``warmup_steps`` steps (Sonderby et al. 2016, Sec. 2.4) and optional free bits."""
+    ``warmup_steps`` steps (the warm-up of Sonderby et al. 2016) and optional free bits."""
     if warmup_steps < 0:
         raise ValueError(f"warmup_steps must be >= 0, got {warmup_steps}")
     beta = Linear(float(warmup_start), 1.0, int(warmup_steps)) if warmup_steps else 1.0

@@ -160,10 +160,10 @@ def test_works_on_the_ladder_vae_and_the_vae():
             progress=False)  # fmt: skip
         model.eval()
         elbo = -sum(BetaELBO(1.0).loss(model.model, model.guide, x) for _ in range(10)) / 10
-        one = importance_log_likelihood(model.model, model.guide, x, num_samples=500, chunk=500)
-        chunked = importance_log_likelihood(model.model, model.guide, x, num_samples=500, chunk=64)
+        one = importance_log_likelihood(model.model, model.guide, x, num_samples=200, chunk=200)
+        chunked = importance_log_likelihood(model.model, model.guide, x, num_samples=200, chunk=48)
         blocks = importance_log_likelihood(
-            model.model, model.guide, x, num_samples=500, chunk=64, batch_size=5
+            model.model, model.guide, x, num_samples=200, chunk=48, batch_size=5
         )
         assert one.shape == chunked.shape == blocks.shape == (16,)
         assert torch.isfinite(one).all()
