@@ -11,9 +11,9 @@ import sys
 from collections.abc import Sequence
 
 from pyro_vae import __version__
-from pyro_vae.cli import demo, fit, listing
+from pyro_vae.cli import data, demo, fit, listing
 
-COMMANDS = (fit, demo, listing)
+COMMANDS = (fit, demo, listing, data)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,6 +6,11 @@ Reusable by every file-backed loader:
   get it;
 * :func:`file_digest`, :func:`sha256_of`, :func:`verify_checksum` -- streamed checksums and a
   :class:`ChecksumError` naming the file, the expected and the actual digest;
+* :func:`listed_checksum`, :func:`expected_checksum` -- the user's own digest of a file, read
+  from a ``SHA256SUMS`` or ``MD5SUMS`` file next to it (the output of ``sha256sum``/``md5sum``),
+  which ``checksum="auto"`` prefers to the published digest (for re-saved or partial files);
+* :func:`read_h5_rows` -- rows of an HDF5 dataset in any order (h5py wants sorted, unique
+  indices);
 
 Writing downloaded files goes through :func:`pyro_vae.utils.files.atomic_open` (temporary
 name, then rename), so a crash never leaves a half-written file under the final name.
@@ -20,15 +25,24 @@ import hashlib
 import os
 from pathlib import Path
 
+import numpy as np
+
 __all__ = [
     "ChecksumError",
     "DatasetFileError",
+    "expected_checksum",
     "file_digest",
+    "listed_checksum",
     "parse_checksum",
+    "read_h5_rows",
     "require_file",
     "sha256_of",
     "verify_checksum",
 ]
+
+#: Files in a dataset folder that list the user's own digests, in ``sha256sum``/``md5sum``
+#: output format (``<hex>  <file name>`` per line), with the algorithm of each.
+CHECKSUM_LISTS: tuple[tuple[str, str], ...] = (("SHA256SUMS", "sha256"), ("MD5SUMS", "md5"))
 
 _HEX_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
 
@@ -133,3 +147,67 @@ def verify_checksum(path: str | os.PathLike, expected: str, dataset_name: str) -
             f"{digest}, got {actual}. The file is corrupt, truncated or not the expected file; "
             f"download it again."
         )
+
+
+def listed_checksum(path: str | os.PathLike) -> str | None:
+    """The digest of ``path`` listed in a ``SHA256SUMS`` or ``MD5SUMS`` file in its folder.
+
+    Lines are ``<hex>  <name>`` or ``<hex> *<name>`` (what ``sha256sum`` / ``md5sum`` print);
+    ``<name>`` is the file's name relative to that folder. ``SHA256SUMS`` is read first.
+
+    :param path: the data file.
+    :returns: ``"<algorithm>:<hex>"``, or ``None`` when no list names the file.
+    :raises ValueError: a listed digest is malformed (the message names the list).
+    :rtype: str or None
+    """
+    path = Path(path)
+    for list_name, algorithm in CHECKSUM_LISTS:
+        listing = path.parent / list_name
+        if not listing.is_file():
+            continue
+        for number, line in enumerate(listing.read_text().splitlines(), 1):
+            digest, _, name = line.strip().partition(" ")
+            if name.strip().lstrip("*") != path.name:
+                continue
+            try:
+                return ":".join(parse_checksum(f"{algorithm}:{digest}"))
+            except ValueError as e:
+                raise ValueError(f"{str(listing)!r}, line {number}: {e}") from None
+    return None
+
+
+def expected_checksum(
+    path: str | os.PathLike, checksum: str | None, published: str | None
+) -> str | None:
+    """The digest a loader checks ``path`` against.
+
+    :param path: the data file.
+    :param checksum: ``"auto"``: the user's digest from ``SHA256SUMS``/``MD5SUMS`` next to the
+        file (:func:`listed_checksum`) if listed, else ``published``; ``None``: no check; any
+        other string: that digest (see :func:`parse_checksum`).
+    :param published: the published digest of the original file, or ``None`` if unknown.
+    :rtype: str or None
+    """
+    if checksum == "auto":
+        return listed_checksum(path) or published
+    if checksum is not None:
+        parse_checksum(checksum)  # a malformed checksum is the caller's error, not the file's
+    return checksum
+
+
+def read_h5_rows(dataset, rows):
+    """``dataset[rows]`` for an h5py dataset and any integer rows (repeats, any order).
+
+    h5py's fancy indexing wants increasing, unique indices: read the sorted unique rows in one
+    selection, then put them back in the order asked for.
+
+    :param dataset: an :class:`h5py.Dataset` (or anything indexable by a sorted index array).
+    :param numpy.ndarray rows: 1-d integer rows.
+    :rtype: numpy.ndarray
+    """
+    rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+    unique, inverse = np.unique(rows, return_inverse=True)
+    block = dataset[unique] if len(unique) else dataset[0:0]
+    if len(unique) == len(rows) and (unique == rows).all():
+        return block  # already increasing: no copy
+    return block[inverse.reshape(-1)]
