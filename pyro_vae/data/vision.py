@@ -217,19 +217,19 @@ class LabeledImages(GroundTruthDataset):
         return self._labels
 
     def _uint8(self, rows: np.ndarray) -> torch.Tensor:
+        index = torch.from_numpy(rows)
         if self._store is not None and self._filled is None:
-            return self._store[torch.from_numpy(rows)]
+            return self._store.index_select(0, index)
         if not self._cache:
             return self._decode(rows)
         if self._store is None:
             self._store = torch.empty((len(self), *self.observation_shape), dtype=torch.uint8)
             self._filled = torch.zeros(len(self), dtype=torch.bool)
-        index = torch.from_numpy(rows)
-        todo = np.unique(rows[~self._filled[index].numpy()])
+        todo = np.unique(rows[~self._filled.index_select(0, index).numpy()])
         if len(todo):
             self._store[torch.from_numpy(todo)] = self._decode(todo)
             self._filled[torch.from_numpy(todo)] = True
-        return self._store[index]
+        return self._store.index_select(0, index)
 
     def _binarization_generator(self) -> torch.Generator | None:
         if self.seed is None:
@@ -391,7 +391,7 @@ class MNIST(LabeledImages):
             )
         self._labels = targets[:, None]
         self._labels.setflags(write=False)
-        self._store = tv.data.unsqueeze(1).contiguous()  # (N, 1, 28, 28) uint8
+        self._store = tv.data.unsqueeze(1).clone()  # (N, 1, 28, 28) uint8, our own memory
         self.root = root
 
 
