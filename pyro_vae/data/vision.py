@@ -184,7 +184,8 @@ class LabeledImages(GroundTruthDataset):
 
     Subclasses set ``self._labels`` (``(N, K)`` int64), :attr:`factor_names`,
     :attr:`factor_sizes`, :attr:`observation_shape`, and either ``self._store`` (a ``uint8``
-    tensor ``(N, C, H, W)`` of every image) or :meth:`_decode`.
+    tensor ``(N, C, H, W)`` of every image) or the image files ``self._paths`` with their
+    ``self._transform`` (PIL image -> ``uint8`` tensor).
 
     :param bool cache: keep each decoded image (``uint8``) so it is decoded once.
     :param bool binarize: draw binary pixels as Bernoulli(grey value) on every read.
@@ -203,11 +204,31 @@ class LabeledImages(GroundTruthDataset):
         self._cache = bool(cache)
         self._filled: torch.Tensor | None = None
 
-    # -- to implement ------------------------------------------------------------------------
+    # -- images read from image files -------------------------------------------------------
+
+    #: for datasets of image files: every item's path, the PIL mode and the transform to a
+    #: ``uint8`` tensor (kept instead of the torchvision dataset, so the dataset pickles for
+    #: DataLoader workers started with "spawn")
+    _paths: list[str] = []
+    _mode = "L"
+    _transform = None
+    _invert = False
 
     def _decode(self, rows: np.ndarray) -> torch.Tensor:
-        """``uint8`` images ``(n, C, H, W)`` of items ``rows``."""
-        raise NotImplementedError
+        """``uint8`` images ``(n, C, H, W)`` of items ``rows``, read from their files."""
+        from PIL import Image
+
+        images = []
+        for i in rows:
+            with Image.open(self._paths[int(i)]) as image:
+                images.append(self._transform(image.convert(self._mode)))
+        batch = torch.stack(images)
+        return 255 - batch if self._invert else batch
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_generator"] = state["_generator_worker"] = None  # reseeded from seed
+        return state
 
     # -- images ------------------------------------------------------------------------------
 
@@ -505,11 +526,12 @@ class Omniglot(LabeledImages):
         self.characters = tuple(tv._characters)
         self.factor_names = ("alphabet", "character")
         self.factor_sizes = (len(alphabets), len(tv._characters))
-        self._tv = tv
+        self._paths = [
+            os.path.join(tv.target_folder, tv._characters[k], image)
+            for image, k in tv._flat_character_images
+        ]
+        self._mode, self._transform, self._invert = "L", transform, True
         self.root = root
-
-    def _decode(self, rows: np.ndarray) -> torch.Tensor:
-        return torch.stack([255 - self._tv[int(i)][0] for i in rows])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -619,16 +641,14 @@ class CelebA(LabeledImages):
         self.factor_names = names
         self.factor_sizes = (2,) * len(names)
         self.crop, self.size = int(crop), int(size)
-        self._tv = tv
+        self._paths = [str(images / f) for f in tv.filename]
+        self._mode, self._transform = "RGB", transform
         self.root = root
 
     @property
     def attribute_names(self) -> tuple[str, ...]:
         """The 40 attribute names, in label order."""
         return self.factor_names
-
-    def _decode(self, rows: np.ndarray) -> torch.Tensor:
-        return torch.stack([self._tv[int(i)][0] for i in rows])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -213,3 +213,27 @@ def test_read_h5_rows(tmp_path):
     with h5py.File(tmp_path / "x.h5") as h:
         for rows in ([3, 1, 3, 19, 0], [2, 5, 9], [7], []):
             assert (read_h5_rows(h["d"], np.array(rows, dtype=np.int64)) == data[rows]).all()
+
+
+def test_dsprites_file_honours_sha256sums(tmp_path):
+    from pyro_vae.data import DSprites, DSpritesFile
+    from pyro_vae.data.dsprites import NPZ_NAME
+
+    ds = DSprites()
+    factors = ds.index_to_factors(np.array([0, 5, 77]))
+    path = tmp_path / NPZ_NAME
+    np.savez(
+        path,
+        imgs=ds.images_from_factors(factors).copy(),
+        latents_classes=np.concatenate([np.zeros((3, 1), np.int64), factors], axis=1),
+        latents_values=np.concatenate([np.ones((3, 1)), ds.factor_values(factors)], axis=1),
+    )
+    (tmp_path / "SHA256SUMS").write_text(f"{'0' * 64}  {NPZ_NAME}\n")
+    with pytest.raises(ChecksumError, match="0" * 64):
+        DSpritesFile(tmp_path, allow_subset=True)
+    (tmp_path / "SHA256SUMS").unlink()
+    write_sha256sums(tmp_path, NPZ_NAME)
+    assert len(DSpritesFile(tmp_path, allow_subset=True)) == 3
+    # the listed digest replaces the published one; the full-size rule still applies
+    with pytest.raises(DatasetFileError, match="holds 3 images; expected 737280"):
+        DSpritesFile(tmp_path)

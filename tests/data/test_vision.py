@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import urllib.error
 import urllib.request
 
@@ -139,6 +140,8 @@ def test_binarized_mnist(tmp_path):
     assert abs((draws.mean(0) - grey).mean().item()) < 0.01
     again = MNIST(tmp_path, binarize=True, seed=3)
     assert torch.equal(again.get_batch(np.arange(4))[0][:, 0], draws[0])  # reproducible
+    clone = pickle.loads(pickle.dumps(ds))  # restarts from the seed
+    assert torch.equal(clone.get_batch(np.arange(4))[0][:, 0], draws[0])
     other = MNIST(tmp_path, binarize=True, seed=4)
     assert not torch.equal(other.get_batch(np.arange(4))[0][:, 0], draws[0])
     registry = get_dataset("binarized-mnist", root=str(tmp_path))  # seed=None: torch's generator
@@ -184,6 +187,7 @@ def test_omniglot(tmp_path):
         assert x[k, 0, :, lo + 1 : hi - 1].min() > 0.9  # strokes are 1
         assert x[k, 0, :, hi + 1 :].max() < 0.1  # background is 0
     assert torch.equal(ds.get_batch([3])[0], x[1:2])  # from the cache
+    assert torch.equal(pickle.loads(pickle.dumps(ds)).get_batch([0, 3, 6])[0], x)  # workers
     assert torch.equal(Omniglot(tmp_path, checksums=None, cache=False).get_batch([0, 3, 6])[0], x)
     assert len(Omniglot(tmp_path, checksums=None, size=32).get_batch([0])[0][0, 0]) == 32
 
@@ -224,6 +228,7 @@ def test_celeba(tmp_path):
     assert x[:, 0, :, :30].min() > 0.85 and x[:, 2, :, :30].max() < 0.15
     assert x[:, 2, :, 34:].min() > 0.85 and x[:, 0, :, 34:].max() < 0.15
     assert torch.equal(CelebA(tmp_path, checksums=None, cache=True).get_batch([0, 5])[0], x)
+    assert torch.equal(pickle.loads(pickle.dumps(ds)).get_batch([0, 5])[0], x)  # workers
 
 
 def test_celeba_checksums(tmp_path):
@@ -264,3 +269,13 @@ def test_celeba_from_zip(tmp_path):
     ds = CelebA(tmp_path, "all", checksums=None)
     assert (fake["folder"] / "img_align_celeba" / "000012.jpg").is_file()
     assert len(ds) == 12 and ds.get_batch([11])[0].shape == (1, 3, 64, 64)
+
+
+def test_binarization_in_dataloader_workers(tmp_path):
+    """Workers get different private streams (not copies of the parent's generator)."""
+    write_mnist(tmp_path, gz=False)
+    ds = MNIST(tmp_path, binarize=True, seed=3)
+    loader = torch.utils.data.DataLoader(ds, batch_size=1, sampler=[0, 0, 0, 0], num_workers=2)
+    batches = [x for x, _ in loader]  # worker 0: batches 0 and 2; worker 1: 1 and 3
+    assert not torch.equal(batches[0], batches[1])
+    assert not torch.equal(batches[0], batches[2])
