@@ -13,6 +13,10 @@ instructions (addresses, file names, folders, digests) from
 
 The opener is a parameter (``urlopen``), so tests serve bytes from memory and never touch
 the network.
+
+:func:`prepare_files` is what loaders call before reading: it checks the digests of the files
+present, unpacks what needs unpacking, and raises a :class:`FileNotFoundError` listing the
+missing files with the instructions. It never uses the network.
 """
 
 from __future__ import annotations
@@ -26,20 +30,28 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO
 
-from pyro_vae.data.files import ChecksumError, DatasetFileError, parse_checksum, verify_checksum
+from pyro_vae.data.files import (
+    ChecksumError,
+    DatasetFileError,
+    expected_checksum,
+    parse_checksum,
+    verify_checksum,
+)
 from pyro_vae.data.sources import DataSource, RemoteFile
 from pyro_vae.utils.files import atomic_open
 
-__all__ = ["DownloadError", "fetch", "fetch_file", "unpack"]
+__all__ = ["DownloadError", "fetch", "fetch_file", "prepare_files", "unpack"]
 
 #: Bytes read from the network at a time.
 CHUNK = 1 << 20
 
 Opener = Callable[..., IO[bytes]]
+#: ``"auto"``, ``None`` or ``{file name: "<algorithm>:<hex>"}`` (see :func:`prepare_files`)
+Checksums = str | Mapping[str, str] | None
 
 
 class DownloadError(ConnectionError):
@@ -190,3 +202,68 @@ def fetch(
             unpack(path, remote)
         paths.append(path)
     return paths
+
+
+def _expected(remote: RemoteFile, path: Path, checksums: Checksums) -> str | None:
+    if isinstance(checksums, Mapping):
+        return checksums.get(remote.name)
+    return expected_checksum(path, checksums, remote.checksum)
+
+
+def prepare_files(
+    name: str,
+    source: DataSource,
+    root: Path,
+    checksums: Checksums = "auto",
+    group: str | None = None,
+) -> None:
+    """Check the files of ``source`` (of split ``group``) under ``root`` and unpack them.
+
+    For each file: when present, its digest is checked; when its unpacked form
+    (``provides``) is missing it is unpacked. No network is used.
+
+    :param str name: the dataset's name, for messages.
+    :param source: the dataset's files.
+    :param root: the data root.
+    :param checksums: ``"auto"``: for each file the digest listed in a ``SHA256SUMS`` or
+        ``MD5SUMS`` file in its folder, else the published one; ``None``: no checks; a mapping
+        ``{file name: "<algorithm>:<hex>"}``: exactly the files it names.
+    :param group: only the files of this split (and those shared by all splits).
+    :raises FileNotFoundError: files are missing; the message lists them and says which file
+        goes where, with addresses and digests.
+    :raises pyro_vae.data.files.ChecksumError: a file has the wrong digest.
+    """
+    missing: list[RemoteFile] = []
+    for remote in source.files:
+        if group is not None and remote.group not in ("", group):
+            continue
+        path = remote.path(root)
+        unpacked = [path.parent / p for p in remote.provides]
+        if path.is_file():
+            expected = _expected(remote, path, checksums)
+            if expected is not None:
+                try:
+                    verify_checksum(path, expected, name)
+                except ChecksumError as e:
+                    raise ChecksumError(
+                        f"{e} Get it again with `pyro-vae data fetch {source.name} --root "
+                        f"{root}`, or, for a file of your own, list its digest in SHA256SUMS "
+                        f"in {str(path.parent)!r} (`sha256sum {path.name} >> SHA256SUMS`) or "
+                        f"pass checksums=None."
+                    ) from None
+            if unpacked and not all(p.exists() for p in unpacked):
+                try:
+                    unpack(path, remote)
+                except (OSError, EOFError, ValueError) as e:
+                    raise DatasetFileError(
+                        f"{name}: cannot unpack {str(path)!r} ({type(e).__name__}: {e}); it "
+                        f"may be truncated or corrupt (expected checksum "
+                        f"{remote.checksum or 'none published'})."
+                    ) from e
+        elif not (unpacked and all(p.exists() for p in unpacked)):
+            missing.append(remote)
+    if missing:
+        listed = ", ".join(str(m.path(root)) for m in missing)
+        raise FileNotFoundError(
+            f"{name}: missing {listed}.\n" + source.instructions(root, group=group)
+        )

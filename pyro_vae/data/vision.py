@@ -55,17 +55,17 @@ own seed, so workers do not repeat each other.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from pyro_vae.data.base import GroundTruthDataset
-from pyro_vae.data.download import unpack
-from pyro_vae.data.files import ChecksumError, DatasetFileError, expected_checksum, verify_checksum
+from pyro_vae.data.download import Checksums, prepare_files
+from pyro_vae.data.files import DatasetFileError
 from pyro_vae.data.registry import register_dataset
-from pyro_vae.data.sources import DataSource, RemoteFile, get_source
+from pyro_vae.data.sources import get_source
 
 __all__ = [
     "CelebA",
@@ -73,10 +73,7 @@ __all__ = [
     "LabeledImages",
     "MNIST",
     "Omniglot",
-    "prepare_files",
 ]
-
-Checksums = str | Mapping[str, str] | None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -92,65 +89,6 @@ def _need_root(name: str, root: str | os.PathLike | None) -> Path:
             + get_source(name).instructions(None)
         )
     return Path(root).expanduser()
-
-
-def _expected(remote: RemoteFile, path: Path, checksums: Checksums) -> str | None:
-    if isinstance(checksums, Mapping):
-        return checksums.get(remote.name)
-    return expected_checksum(path, checksums, remote.checksum)
-
-
-def prepare_files(
-    name: str,
-    source: DataSource,
-    root: Path,
-    checksums: Checksums = "auto",
-    group: str | None = None,
-) -> None:
-    """Check the files of ``source`` (of split ``group``) under ``root`` and unpack them.
-
-    For each file: when present, its digest is checked (see the module's notes on
-    ``checksums``); when its unpacked form (``provides``) is missing it is unpacked.
-
-    :param str name: the dataset's name, for messages.
-    :raises FileNotFoundError: files are missing; the message lists them and says which file
-        goes where, with addresses and digests.
-    :raises pyro_vae.data.files.ChecksumError: a file has the wrong digest.
-    """
-    missing: list[RemoteFile] = []
-    for remote in source.files:
-        if group is not None and remote.group not in ("", group):
-            continue
-        path = remote.path(root)
-        unpacked = [path.parent / p for p in remote.provides]
-        if path.is_file():
-            expected = _expected(remote, path, checksums)
-            if expected is not None:
-                try:
-                    verify_checksum(path, expected, name)
-                except ChecksumError as e:
-                    raise ChecksumError(
-                        f"{e} Get it again with `pyro-vae data fetch {source.name} --root "
-                        f"{root}`, or, for a file of your own, list its digest in SHA256SUMS "
-                        f"in {str(path.parent)!r} (`sha256sum {path.name} >> SHA256SUMS`) or "
-                        f"pass checksums=None."
-                    ) from None
-            if unpacked and not all(p.exists() for p in unpacked):
-                try:
-                    unpack(path, remote)
-                except (OSError, EOFError, ValueError) as e:
-                    raise DatasetFileError(
-                        f"{name}: cannot unpack {str(path)!r} ({type(e).__name__}: {e}); it "
-                        f"may be truncated or corrupt (expected checksum "
-                        f"{remote.checksum or 'none published'})."
-                    ) from e
-        elif not (unpacked and all(p.exists() for p in unpacked)):
-            missing.append(remote)
-    if missing:
-        listed = ", ".join(str(m.path(root)) for m in missing)
-        raise FileNotFoundError(
-            f"{name}: missing {listed}.\n" + source.instructions(root, group=group)
-        )
 
 
 def _torchvision_download(name: str, root: Path, build, group: str | None = None) -> None:
