@@ -24,8 +24,9 @@ from tests.data.fake_files import (
 )
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def offline(monkeypatch):
+    """Every urllib connection fails (autouse: no test here touches the network)."""
     calls = []
 
     def refuse(url, *args, **kwargs):

@@ -24,7 +24,7 @@ from tests.data.fake_files import (
 MNIST_NAMES = [f"{s}-{k}-ubyte" for s in ("train", "t10k") for k in ("images-idx3", "labels-idx1")]
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def offline(monkeypatch):
     """Every urllib connection fails, as on a machine without internet access."""
     calls = []
