@@ -71,9 +71,15 @@ __all__ = [
     "CelebA",
     "FashionMNIST",
     "LabeledImages",
+    "LabelsAreNotFactorsError",
     "MNIST",
     "Omniglot",
 ]
+
+
+class LabelsAreNotFactorsError(NotImplementedError, ValueError):
+    """A labelled dataset cannot render images for given labels (metrics that need it fail
+    with this; a ``ValueError`` too, so the command line reports it as a usage error)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -238,7 +244,8 @@ class LabeledImages(GroundTruthDataset):
         return labels.numpy(), x
 
     def observations_from_factors(self, factors: np.ndarray) -> torch.Tensor:
-        raise NotImplementedError(
+        """Not available: raises :class:`LabelsAreNotFactorsError`."""
+        raise LabelsAreNotFactorsError(
             f"{type(self).__name__}: the labels are not generative factors, so there is no "
             f"image for arbitrary labels; use sample(n, rng) for random (labels, images) pairs, "
             f"or a ground-truth dataset (dsprites, 3dshapes) for metrics that fix factors"

@@ -124,6 +124,10 @@ def test_fit_on_file_datasets(tmp_path, capsys):
     for name in ("3dshapes", "mnist", "celeba"):
         _fit(name, root, tmp_path / f"run-{name}", capsys)
         assert f"training beta-vae on {name}" in capsys.readouterr().out
+    # the metrics render observations from factors, which labelled images cannot
+    argv = ["evaluate", str(tmp_path / "run-mnist"), "--metrics", "mig", "--device", "cpu"]
+    assert main(argv) == 2
+    assert "labels are not generative factors" in capsys.readouterr().err
 
 
 def test_fit_on_more_file_datasets(tmp_path, capsys):
