@@ -247,8 +247,9 @@ class LabeledImages(GroundTruthDataset):
         """Not available: raises :class:`LabelsAreNotFactorsError`."""
         raise LabelsAreNotFactorsError(
             f"{type(self).__name__}: the labels are not generative factors, so there is no "
-            f"image for arbitrary labels; use sample(n, rng) for random (labels, images) pairs, "
-            f"or a ground-truth dataset (dsprites, 3dshapes) for metrics that fix factors"
+            f"image for arbitrary labels; use a ground-truth dataset (dsprites, 3dshapes) for "
+            f"the metrics, or sample(n, rng) for random (labels, images) pairs and the metrics' "
+            f"array functions, e.g. pyro_vae.metrics.mig(codes, labels)"
         )
 
 
