@@ -21,6 +21,9 @@ excluded) and touches every batch (a sum) as a training step would; with ``--dev
 each batch is also copied to the GPU (pinned memory for DataLoaders), and a conv64 beta-VAE
 training step is timed for comparison.
 
+It also times h5py's fancy indexing against :func:`pyro_vae.data.files.read_h5_rows` on the
+same file, side by side.
+
 Each loader is measured ``--rounds`` times (fresh iterator each time); the best and the
 median rate are printed (the best is the least disturbed by other jobs on a shared machine).
 The training process uses ``--threads`` torch threads (default 1; DataLoader workers use 1
@@ -44,6 +47,7 @@ import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler
 
 from pyro_vae.data import DSprites, Shapes3D
+from pyro_vae.data.files import read_h5_rows
 from pyro_vae.data.shapes3d import FACTOR_SIZES, FACTOR_VALUES
 from pyro_vae.data.stream import BatchStream
 
@@ -116,6 +120,32 @@ def _loaders(ds, batch_size: int, workers: list[int], seed: int, pin: bool):
         yield f"DataLoader per-item ({w} workers)", per_item
 
 
+def compare_h5_reads(path: Path, batches: int, rounds: int, seed: int) -> dict[str, float]:
+    """images/s of random 64-row batches read with h5py's fancy indexing
+    (``images[sorted_unique_rows]``) and with :func:`read_h5_rows` (one slice per run of
+    consecutive rows), alternating, best of ``rounds``."""
+    rng = np.random.default_rng(seed)
+    with h5py.File(path, "r") as h:
+        images = h["images"]
+        idx = rng.integers(0, images.shape[0], (batches, 64))
+
+        def fancy(rows):
+            unique, inverse = np.unique(rows, return_inverse=True)
+            return images[unique][inverse]
+
+        def slices(rows):
+            return read_h5_rows(images, rows)
+
+        rates: dict[str, list[float]] = {"h5py fancy indexing": [], "read_h5_rows": []}
+        for _ in range(rounds):
+            for name, read in zip(rates, (fancy, slices), strict=True):
+                start = time.perf_counter()
+                for rows in idx:
+                    read(rows)
+                rates[name].append(idx.size / (time.perf_counter() - start))
+    return {name: max(r) for name, r in rates.items()}
+
+
 def _step_time(device: torch.device, batch_size: int, steps: int = 30) -> float:
     """Seconds per conv64 beta-VAE training step (``fit``'s step after its first) on
     ``device``, for 3-channel 64 x 64 images."""
@@ -171,6 +201,13 @@ def main() -> None:
         size = path.stat().st_size / 2**20
         print(f"# wrote {path.name}: {args.shapes3d_images} images, {size:.0f} MiB, "
               f"{time.perf_counter() - start:.1f} s")  # fmt: skip
+        reads = compare_h5_reads(path, 60, args.rounds, args.seed)
+        print(
+            "# lazy 3dshapes reads, 64 random rows, best of "
+            f"{args.rounds} alternating rounds: "
+            + ", ".join(f"{k} {v:,.0f} images/s" for k, v in reads.items())
+            + f" (ratio {reads['read_h5_rows'] / reads['h5py fancy indexing']:.1f}x)"
+        )
         datasets = {
             "dsprites (procedural)": DSprites(),
             f"3dshapes h5, lazy ({args.shapes3d_images} images)": Shapes3D(path, checksum=None),
