@@ -200,8 +200,8 @@ def read_h5_rows(dataset, rows):
 
     Reads the sorted unique rows as runs of consecutive rows, one slice per run, then puts them
     back in the order asked for. (h5py's own fancy indexing, ``dataset[sorted_list]``, builds
-    one selection per index and was measured 70x slower than slices for 64 random rows of
-    64 x 64 x 3 images.)
+    one selection per index and was measured 50x slower than slices for 64 random rows of
+    64 x 64 x 3 images: ``benchmarks/data.py``.)
 
     :param dataset: an :class:`h5py.Dataset` (or anything sliceable with ``shape``/``dtype``).
     :param numpy.ndarray rows: 1-d integer rows.
