@@ -50,7 +50,7 @@ import torch
 from pyro.distributions.torch_distribution import ExpandedDistribution
 from pyro.poutine.messenger import Messenger
 from pyro.poutine.util import site_is_subsample
-from torch.distributions import Independent, kl_divergence
+from torch.distributions import Independent, Normal, kl_divergence
 
 from pyro_vae.sites import DATA_PLATE, LATENT, OBSERVED
 
@@ -261,6 +261,10 @@ def trace_interface(
             model_tr = poutine.trace(poutine.replay(model_fn, trace=guide_tr)).get_trace(x, **kw)
             q_node, p_node = guide_tr.nodes[site], model_tr.nodes[site]
             q, p = elementwise(q_node["fn"]), elementwise(p_node["fn"])
+            if p.event_shape and not q.event_shape:
+                # a prior that does not factorize over dimensions (e.g. a mixture):
+                # compare with the Gaussian matching its per-dimension mean and variance
+                p = Normal(p.mean, p.stddev)
             value = q_node["value"]
             try:
                 per_element = kl_divergence(q, p)

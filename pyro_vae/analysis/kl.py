@@ -32,7 +32,9 @@ def kl_per_dim(
     the site (see :mod:`pyro_vae.analysis.interface`: closed form when
     registered with ``torch.distributions.kl_divergence``, else a Monte Carlo
     estimate; conditional priors of a hierarchy are evaluated at sampled
-    parents).
+    parents).  A prior that does not factorize over dimensions (a mixture,
+    say) has no per-dimension KL; it is then replaced by the Gaussian with the
+    same per-dimension mean and variance.
 
     :param model: a model/guide pair.
     :param x: a batch of observations.
