@@ -40,6 +40,7 @@ import torch
 
 from pyro_vae.analysis import active_units, kl_per_layer
 from pyro_vae.data import Digits, get_dataset
+from pyro_vae.data.files import DatasetFileError
 from pyro_vae.data.stream import fetch_batch
 from pyro_vae.infer import BetaELBO, importance_log_likelihood
 from pyro_vae.models import VAE, LadderVAE
@@ -123,16 +124,14 @@ def load_data(args: argparse.Namespace):
     try:
         train = get_dataset(MNIST, root=args.data_root, split="train")
         test = get_dataset(MNIST, root=args.data_root, split="test")
+    except (OSError, RuntimeError, DatasetFileError) as err:
+        raise SystemExit(f"error: could not load {MNIST!r} (--data-root): {err}") from err
     except ValueError as err:
         if "unknown dataset" not in str(err):
             raise
         raise SystemExit(
             f"error: the dataset {MNIST!r} is not registered in this installation of "
             "pyro_vae (it comes with the MNIST dataset module); run with --dataset digits"
-        ) from err
-    except (OSError, RuntimeError) as err:
-        raise SystemExit(
-            f"error: could not load {MNIST!r}: {err}\npass --data-root with the MNIST files"
         ) from err
     x = fetch_batch(test, torch.arange(len(test)))  # one fixed draw of the test set
     return train, x[0] if isinstance(x, tuple | list) else x

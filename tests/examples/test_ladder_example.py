@@ -48,5 +48,23 @@ def test_missing_mnist_is_a_clear_message(example, monkeypatch):
 
     entry = registry.DatasetEntry("binarized-mnist", "test stand-in", missing_files, True)
     monkeypatch.setitem(registry._REGISTRY, "binarized-mnist", entry)
-    with pytest.raises(SystemExit, match="could not load 'binarized-mnist': no MNIST files in /x"):
+    with pytest.raises(SystemExit, match="no MNIST files in /x"):
         example.main(["--tiny", "--dataset", "binarized-mnist", "--data-root", "/x"])
+
+
+def test_mnist_without_its_files_is_a_clear_message(example, tmp_path):
+    expected = r"could not load 'binarized-mnist' \(--data-root\): mnist: missing"
+    with pytest.raises(SystemExit, match=expected):
+        example.main(["--tiny", "--dataset", "binarized-mnist", "--data-root", str(tmp_path)])
+
+
+def test_tiny_run_on_mnist_files(example, tmp_path):
+    from tests.data.fake_files import write_mnist
+
+    write_mnist(tmp_path, n_train=96, n_test=32, gz=False)
+    argv = ["--tiny", "--dataset", "binarized-mnist", "--data-root", str(tmp_path)]
+    results = example.main(argv + ["--device", "cpu"])
+    assert results["dataset"] == "binarized-mnist"
+    assert results["train_examples"] == 96 and results["test_examples"] == 32
+    for row in results["models"].values():
+        assert row["elbo"] < 0 and row["log_likelihood"] > row["elbo"] - 0.5
