@@ -1,6 +1,7 @@
 """Priors as Pyro programs (see :mod:`pyro_vae.priors.base` for the contract)."""
 
 from pyro_vae.priors.base import LatentContext, PriorProgram
+from pyro_vae.priors.scm import SCMPrior as SCMPrior
 from pyro_vae.priors.standard import StandardNormal
 
 __all__ = ["LatentContext", "PriorProgram", "StandardNormal"]
