@@ -1,10 +1,13 @@
 """Ground-truth datasets behind one protocol (see :mod:`pyro_vae.data.base`)."""
 
 from pyro_vae.data.base import FactorGridDataset, GroundTruthDataset
+from pyro_vae.data.dsprites import DSprites, DSpritesFile
 from pyro_vae.data.pendulum import Pendulum as Pendulum
 from pyro_vae.data.registry import dataset_entries, get_dataset, register_dataset
 
 __all__ = [
+    "DSprites",
+    "DSpritesFile",
     "GroundTruthDataset",
     "FactorGridDataset",
     "dataset_entries",

@@ -32,12 +32,26 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[IO], Any], mode: str = "w") -> None:
-    """Call ``write(file)`` on a temporary file, then rename it to ``path``."""
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
+    """Open a temporary file next to ``path`` for writing; rename it over ``path``
+    when the ``with`` block succeeds, remove it when the block raises.
+
+    :param path: the final file name.
+    :param str mode: ``"w"`` (default) or ``"wb"``.
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
     with atomic_path(path) as tmp, open(tmp, mode) as f:
-        write(f)
+        yield f
         f.flush()
         os.fsync(f.fileno())
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[IO], Any], mode: str = "w") -> None:
+    """Call ``write(file)`` on a temporary file, then rename it to ``path``."""
+    with atomic_open(path, mode) as f:
+        write(f)
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:
