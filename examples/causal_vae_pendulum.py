@@ -1,0 +1,121 @@
+"""CausalVAE on the pendulum scene: train, then MIC/TIC per concept, the
+learned graph against the true one (SHD), and the intervention grid.
+
+Reduced size by default (48 x 48 images, 3000 steps): minutes on a laptop CPU.
+The paper's setting is ``--image-size 96 --steps 9200``.
+
+    python examples/causal_vae_pendulum.py --out runs/causal-vae-pendulum
+
+Prints MIC, TIC and SHD and writes ``OUT/interventions.png`` and
+``OUT/results.json``; :func:`main` returns the same results as a dict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from pyro_vae.metrics.mic import mic_concepts
+
+from pyro_vae import zoo
+from pyro_vae.analysis.interventions import save_intervention_grid
+from pyro_vae.data import Pendulum
+from pyro_vae.metrics.graph import graph_metrics
+from pyro_vae.train import fit
+from pyro_vae.utils.files import write_json
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default="runs/causal-vae-pendulum", help="run folder")
+    parser.add_argument("--image-size", type=int, default=48, help="pixels (paper: 96)")
+    parser.add_argument("--steps", type=int, default=3000, help="training steps")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=1e-3, help="Adam (official code: 1e-3)")
+    parser.add_argument("--concept-dim", type=int, default=4, help="latent dims per concept")
+    parser.add_argument("--label-scale", type=float, default=1.0, help="lambda of p(z|u)")
+    parser.add_argument("--dag-update-every", type=int, default=500)
+    parser.add_argument("--threshold", type=float, default=0.3, help="edge threshold for SHD")
+    parser.add_argument("--eval-points", type=int, default=1000, help="test scenes for MIC")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument("--progress", action="store_true", help="show a progress bar")
+    return parser.parse_args(argv)
+
+
+@torch.no_grad()
+def evaluate(model, test: Pendulum, num_points: int, seed: int) -> dict[str, Any]:
+    """MIC/TIC of each concept's latent block with its true (raw) concept value."""
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(test), size=min(num_points, len(test)), replace=False)
+    x, _, _ = test.get_batch(idx)
+    model.eval()
+    codes = torch.cat([model.representation(b.to(model.device)) for b in x.split(256)])
+    return mic_concepts(
+        codes.cpu().numpy(), test.raw_labels[idx], factor_names=list(test.factor_names)
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    train = Pendulum("train", image_size=args.image_size)
+    test = Pendulum("test", image_size=args.image_size)
+    n = train.num_factors
+    model, loss = zoo.build(
+        "causal-vae",
+        train,
+        latent_dim=n * args.concept_dim,
+        label_scale=args.label_scale,
+        dag_update_every=args.dag_update_every,
+    )
+    result = fit(
+        model,
+        loss,
+        train,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        out=out,
+        progress=args.progress,
+        log_every=max(1, min(50, args.steps)),
+    )
+    mic = evaluate(model, test, args.eval_points, args.seed)
+    A = model.prior.A.detach().cpu()
+    graph = graph_metrics(A, Pendulum.causal_graph, args.threshold)
+    x, _, _ = test.get_batch(np.arange(min(256, len(test))))
+    grid = save_intervention_grid(model, x, out / "interventions.png")
+    results = {
+        "command": "python examples/causal_vae_pendulum.py " + " ".join(argv or []),
+        "steps": result.step,
+        "image_size": args.image_size,
+        "mic": mic["mic"],
+        "tic": mic["tic"],
+        "mic_per_concept": mic["mic_per_concept"],
+        "tic_per_concept": mic["tic_per_concept"],
+        "shd": graph["shd"],
+        "graph": graph,
+        "A": A.tolist(),
+        "lagrangian": model.prior.lagrangian_state(),
+        "last": result.history[-1] if result.history else {},
+        "interventions": str(grid),
+    }
+    write_json(out / "results.json", results)
+    print(f"MIC {100 * results['mic']:.1f}  TIC {100 * results['tic']:.1f}  SHD {graph['shd']}")
+    print("learned A (row j -> column i):")
+    print(np.array2string(A.numpy(), precision=2, suppress_small=True))
+    print(json.dumps({"mic_per_concept": results["mic_per_concept"]}, indent=None))
+    print(f"intervention grid: {grid}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
