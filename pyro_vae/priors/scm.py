@@ -13,9 +13,15 @@ the parents of concept ``i``). Its diagonal is held at zero (no self-loops).
   small MLP :math:`g_i` per concept reading the concept blocks masked by the
   column :math:`A_i` (each parent block scaled by its edge weight, the others 0).
 * **Priors** (paper Sec. 3.3): :math:`p(\epsilon) = N(0, I)` and the conditional
-  prior :math:`p(z \mid u) = \prod_i N(z_i; \lambda u_i, I)` for the concept
-  labels ``u`` (the paper's :math:`\lambda_1(u) = u`, :math:`\lambda_2 \equiv 1`;
-  ``label_scale`` is our :math:`\lambda`).
+  prior :math:`p(z \mid u) = \prod_i N(z_i; \lambda (u_i - c), I)` for the
+  concept labels ``u`` (the paper's :math:`\lambda_1(u) = u`,
+  :math:`\lambda_2 \equiv 1`, on labels it leaves unspecified;
+  ``label_scale`` :math:`\lambda` and ``label_shift`` :math:`c` are ours). The
+  shift centres labels in [0, 1] (default ``c = 0.5``): the linear SCM has no
+  intercept, so uncentred prior means would make ``A`` explain the concepts'
+  means instead of their variation. The defaults ``c = 0.5``, ``lambda = 2``
+  map labels in [0, 1] to prior means in [-1, 1], about the range of the
+  official code's normalization ``(label - offset) / scale``.
 * **Constraints and losses** (paper Sec. 3.4), added to the model as
   ``pyro.factor`` sites so that every objective sees them:
 
@@ -269,7 +275,8 @@ class SCMPrior(nn.Module):
     :param int num_concepts: ``n``.
     :param int concept_dim: ``d``, latent dimensions per concept.
     :param float label_scale: :math:`\lambda` of the conditional prior
-        :math:`N(\lambda u, I)`.
+        :math:`N(\lambda (u - c), I)`.
+    :param float label_shift: its centre :math:`c`.
     :param float label_weight: weight of the label loss (the paper's :math:`\beta`).
     :param float mask_weight: weight of the mask loss (the paper's :math:`\gamma`).
     :param int mask_hidden: width of the mask layer's MLPs.
@@ -283,6 +290,9 @@ class SCMPrior(nn.Module):
     :param float dag_max_penalty: upper bound of ``c``.
     :param float graph_threshold: edges with ``|A_ji|`` above it define the
         topological order of the SCM program (the official code prunes at 0.3).
+    :param initial_graph: initial ``A`` (``n x n``, zero diagonal); default
+        zeros. The official code starts from a hand-set graph (``initial=True``:
+        edges 0->1, 0->2, 0->3, 1->2, 1->3 of weight 1 on the pendulum).
     """
 
     def __init__(
@@ -290,7 +300,8 @@ class SCMPrior(nn.Module):
         num_concepts: int,
         concept_dim: int,
         *,
-        label_scale: float = 1.0,
+        label_scale: float = 2.0,
+        label_shift: float = 0.5,
         label_weight: float = 1.0,
         mask_weight: float = 1.0,
         mask_hidden: int = 32,
@@ -301,6 +312,7 @@ class SCMPrior(nn.Module):
         dag_progress: float = 0.25,
         dag_max_penalty: float = 1e8,
         graph_threshold: float = 0.3,
+        initial_graph=None,
         eps_site: str = "eps",
         z_site: str = "z",
     ) -> None:
@@ -322,6 +334,7 @@ class SCMPrior(nn.Module):
         self.concept_dim = concept_dim
         self.latent_dim = num_concepts * concept_dim
         self.label_scale = float(label_scale)
+        self.label_shift = float(label_shift)
         self.label_weight = float(label_weight)
         self.mask_weight = float(mask_weight)
         self.dag_update_every = dag_update_every
@@ -333,6 +346,8 @@ class SCMPrior(nn.Module):
         self.z_site = z_site
         self.A_raw = nn.Parameter(torch.zeros(num_concepts, num_concepts))
         self.register_buffer("offdiag", 1.0 - torch.eye(num_concepts))
+        if initial_graph is not None:
+            self.set_graph(torch.as_tensor(initial_graph, dtype=torch.float32))
         self.mask_layer = MaskLayer(num_concepts, concept_dim, mask_hidden)
         # the augmented Lagrangian's state: buffers, so checkpoints carry it
         self.register_buffer("dag_multiplier", torch.tensor(float(dag_multiplier_init)))
@@ -492,7 +507,7 @@ class SCMPrior(nn.Module):
             eps = pyro.sample(self.eps_site, dist.Normal(zeros, 1.0).to_event(2))
             if self.label_weight:
                 pyro.factor("label_loss", -self.label_weight * label_loss(self.A, u))
-            prior_loc = self.label_scale * u[:, :, None].expand(-1, *shape)
+            prior_loc = self.label_scale * (u[:, :, None] - self.label_shift).expand(-1, *shape)
             z = pyro.sample(self.z_site, dist.Normal(prior_loc, 1.0).to_event(2))
             if self.mask_weight:
                 pyro.factor("mask_loss", -self.mask_weight * self.mask_loss(z))

@@ -11,12 +11,14 @@ from pyro_vae.zoo.registry import BuildSpec, Preset, register_preset
 #: SCMPrior options a preset hyperparameter sets (same names)
 PRIOR_OPTIONS = (
     "label_scale",
+    "label_shift",
     "label_weight",
     "mask_weight",
     "dag_update_every",
     "dag_penalty_init",
     "dag_penalty_growth",
     "dag_progress",
+    "initial_graph",
 )
 
 
@@ -71,13 +73,15 @@ register_preset(
         _causal_vae,
         hyperparameters={
             "beta": 1.0,
-            "label_scale": 1.0,
+            "label_scale": 2.0,
+            "label_shift": 0.5,
             "label_weight": 1.0,
             "mask_weight": 1.0,
             "dag_update_every": 500,
             "dag_penalty_init": 1.0,
             "dag_penalty_growth": 10.0,
             "dag_progress": 0.25,
+            "initial_graph": None,
         },
         # the official code: 4 concepts x 4 dims, Adam 1e-3, batch 64, 101 epochs of
         # the 5847 training scenes (about 9,200 steps)

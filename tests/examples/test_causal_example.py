@@ -48,3 +48,11 @@ def test_example_trains_evaluates_and_writes_the_grid(tmp_path, capsys):
     assert (out / "checkpoint.pt").exists()
     printed = capsys.readouterr().out
     assert f"SHD {results['shd']}" in printed and "MIC" in printed
+
+
+def test_example_scores_the_beta_vae_baseline_the_same_way(tmp_path):
+    example = _load_example()
+    args = ["--out", str(tmp_path), "--image-size", "16", "--steps", "2", "--batch-size", "8"]
+    results = example.main(args + ["--eval-points", "40", "--model", "beta-vae"])
+    assert results["model"] == "beta-vae" and 0.0 <= results["mic"] <= 1.0
+    assert "shd" not in results and not (tmp_path / "interventions.png").exists()

@@ -64,7 +64,9 @@ class _Labelled(torch.utils.data.Dataset):
 
 
 def test_beta_elbo_is_the_papers_objective():
-    model = _model(label_weight=0.5, mask_weight=0.2, dag_multiplier_init=1.5)
+    model = _model(
+        label_weight=0.5, mask_weight=0.2, dag_multiplier_init=1.5, label_scale=2.0, label_shift=0.3
+    )
     with torch.no_grad():
         model.prior.A_raw.copy_(torch.tensor([[0.0, 0.6, 0.2], [0.1, 0.0, 0.9], [0.3, 0.0, 0.0]]))
     model.eval()  # no schedule step
@@ -87,7 +89,7 @@ def test_beta_elbo_is_the_papers_objective():
         mix @ torch.diag_embed(scale.flatten(-2).pow(2)) @ mix.T,
     )
     p_z = MultivariateNormal(
-        u.repeat_interleave(CONCEPT_DIM, -1), torch.eye(N_CONCEPTS * CONCEPT_DIM)
+        2.0 * (u - 0.3).repeat_interleave(CONCEPT_DIM, -1), torch.eye(N_CONCEPTS * CONCEPT_DIM)
     )
     kl_z = kl_divergence(q_z, p_z)
     h = dag_constraint(A)

@@ -124,6 +124,7 @@ def test_adjacency_has_a_zero_diagonal_and_set_graph_checks_it():
     assert torch.equal(prior.A, CHAIN)
     with pytest.raises(ValueError, match="diagonal"):
         prior.set_graph(torch.eye(3))
+    assert torch.equal(SCMPrior(3, 2, initial_graph=CHAIN.tolist()).A, CHAIN)
 
 
 def test_mask_layer_reads_only_the_parents():
@@ -223,9 +224,12 @@ def test_penalties_enter_per_example_with_the_paper_weights():
     assert terms.global_term().item() == pytest.approx(-penalty.item(), rel=1e-5)
     expected_local = -0.7 * label_loss(prior.A, u) - 0.3 * prior.mask_loss(z)
     assert torch.allclose(terms.local_factors(), expected_local, atol=1e-5)
-    # the conditional prior p(z | u) = N(label_scale * u, I) on every dim of a concept
+    # the conditional prior p(z | u) = N(label_scale * (u - label_shift), I), every dim
     loc = model_trace.nodes["z"]["fn"].base_dist.loc
-    assert torch.allclose(loc, u[:, :, None].expand(-1, -1, 2))
+    assert torch.allclose(loc, (u - 0.5)[:, :, None].expand(-1, -1, 2))
+    shifted = _run(_prior(label_scale=3.0, label_shift=0.2), u)
+    loc = shifted.nodes["z"]["fn"].base_dist.loc
+    assert torch.allclose(loc, 3.0 * (u - 0.2)[:, :, None].expand(-1, -1, 2))
 
 
 def test_without_labels_the_prior_runs_the_scm_with_concept_sites():
