@@ -226,7 +226,7 @@ def test_penalties_enter_per_example_with_the_paper_weights():
     assert torch.allclose(terms.local_factors(), expected_local, atol=1e-5)
     # the conditional prior p(z | u) = N(label_scale * (u - label_shift), I), every dim
     loc = model_trace.nodes["z"]["fn"].base_dist.loc
-    assert torch.allclose(loc, (u - 0.5)[:, :, None].expand(-1, -1, 2))
+    assert torch.allclose(loc, 2.0 * (u - 0.5)[:, :, None].expand(-1, -1, 2))
     shifted = _run(_prior(label_scale=3.0, label_shift=0.2), u)
     loc = shifted.nodes["z"]["fn"].base_dist.loc
     assert torch.allclose(loc, 3.0 * (u - 0.2)[:, :, None].expand(-1, -1, 2))
