@@ -113,6 +113,17 @@ def intervene(
     return Intervention(images=images, latents=latents, factual=factual, concept=i)
 
 
+def _sweep_from_data(block: torch.Tensor, steps: int, quantiles: tuple[float, float]):
+    """``steps`` rows of ``block`` ``(B, d)``: the examples at evenly spaced quantiles
+    of the projection on the block's first principal axis."""
+    centered = block - block.mean(0)
+    axis = torch.linalg.svd(centered, full_matrices=False).Vh[0]
+    axis = axis * torch.sign(axis[axis.abs().argmax()])  # a deterministic orientation
+    order = torch.argsort(centered @ axis)
+    where = torch.linspace(quantiles[0], quantiles[1], steps) * (len(order) - 1)
+    return block[order[where.round().long()]]
+
+
 @torch.no_grad()
 def intervention_grid(
     model,
@@ -126,36 +137,33 @@ def intervention_grid(
     """The paper's Figure 3: one row per concept, one column per value of
     ``do(concept = value)`` applied to ``x[seed_index]``.
 
-    :param values: the values swept (the same for every row); default, per
-        concept, ``steps`` values evenly spaced between the ``quantiles`` of
-        its posterior means over the batch ``x`` (the first dimension of
-        each block).
+    :param values: numbers swept in every row, each setting every dimension of
+        the concept's block (as the paper's figure); default, per concept, the
+        blocks that the examples of ``x`` have, taken at ``steps`` evenly spaced
+        ``quantiles`` along the block's first principal axis -- "what if the
+        concept were as in that image".
     :param concepts: rows (default: every concept).
     :returns: ``(grid, values)``: the image grid ``(C, H, W)`` and the values
-        used, ``(rows, steps)``.
+        used, ``(rows, steps, d)``.
     """
     _check_model(model)
     rows = [_concept_index(model, c) for c in (concepts or range(model.num_concepts))]
     x = x.to(model.device)
-    seed = x[seed_index : seed_index + 1]
+    d = model.concept_dim
     if values is None:
         if steps < 2:
             raise ValueError(f"steps must be >= 2, got {steps}")
-        means = model.posterior_mean(x)[:, :, 0]
-        q = torch.tensor(quantiles, dtype=means.dtype, device=means.device)
-        bounds = torch.quantile(means, q, dim=0)  # (2, n)
-        grid_values = torch.stack(
-            [torch.linspace(float(bounds[0, i]), float(bounds[1, i]), steps) for i in rows]
-        )
+        if x.shape[0] < steps:
+            raise ValueError(f"need at least {steps} examples in x to pick values from")
+        means = model.posterior_mean(x)
+        grid_values = torch.stack([_sweep_from_data(means[:, i], steps, quantiles) for i in rows])
     else:
-        sweep = torch.as_tensor(values, dtype=torch.float32).flatten()
-        grid_values = sweep.expand(len(rows), -1)
+        sweep = torch.as_tensor(values, dtype=torch.float32, device=x.device).flatten()
+        grid_values = sweep[None, :, None].expand(len(rows), -1, d)
     columns = grid_values.shape[1]
+    seed = x[seed_index : seed_index + 1]
     batch = seed.expand(columns, *seed.shape[1:])
-    images = []
-    for row, i in enumerate(rows):
-        value = grid_values[row].to(x.device)[:, None].expand(columns, model.concept_dim)
-        images.append(intervene(model, batch, i, value).images)
+    images = [intervene(model, batch, i, grid_values[row]).images for row, i in enumerate(rows)]
     grid = make_grid(as_images(torch.cat(images)), nrow=columns, padding=2, pad_value=0.5)
     return grid, grid_values.cpu()
 

@@ -84,8 +84,15 @@ def test_grid_has_a_row_per_concept_and_saves_a_png(tmp_path):
     model = _model()
     x = torch.rand(20, 12)
     grid, values = intervention_grid(model, x, steps=5)
-    assert values.shape == (4, 5)
-    assert grid.dim() == 3
+    assert values.shape == (4, 5, 2)
+    assert grid.shape[0] == 3 and grid.dim() == 3
+    # default values are blocks that examples of x have, ordered along a principal axis
+    means = model.posterior_mean(x)
+    for i in range(4):
+        for value in values[i]:
+            assert (means[:, i] - value).abs().sum(-1).min() < 1e-6
+    _, scalar = intervention_grid(model, x, values=[-1.0, 1.0], concepts=["b"])
+    assert scalar.shape == (1, 2, 2) and torch.equal(scalar[0, 1], torch.ones(2))
     path = save_intervention_grid(model, x, tmp_path / "grid.png", values=[-1.0, 0.0, 1.0])
     with Image.open(path) as image:
         assert image.format == "PNG"
