@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from pyro_vae.metrics.mic import mic_concepts
 
 from pyro_vae import zoo
 from pyro_vae.analysis.interventions import save_intervention_grid
 from pyro_vae.data import Pendulum
 from pyro_vae.metrics.graph import graph_metrics
+from pyro_vae.metrics.mic import mic_concepts
 from pyro_vae.train import fit
 from pyro_vae.utils.files import write_json
 

@@ -25,3 +25,15 @@ def test_write_json_is_atomic_and_readable(tmp_path):
     write_json(path, {"b": 1, "a": [1, 2]})
     assert json.loads(path.read_text()) == {"a": [1, 2], "b": 1}
     assert sorted(p.name for p in path.parent.iterdir()) == ["config.json"]
+
+
+def test_atomic_files_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    path = tmp_path / "x.txt"
+    with atomic_open(path) as f:
+        f.write("x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
