@@ -95,6 +95,7 @@ class CausalVAE(LatentVariableModel):
         if names is not None and len(names) != num_concepts:
             raise ValueError(f"{len(names)} concept names for {num_concepts} concepts")
         self.concept_names = names or [f"concept{i}" for i in range(num_concepts)]
+        self.latent_site = self.prior.z_site
 
     # ---------------------------------------------------------------- inputs
     def inputs_from_batch(self, batch: Any) -> dict[str, Any]:
@@ -192,6 +193,67 @@ class CausalVAE(LatentVariableModel):
         if z.dim() >= 2 and tuple(z.shape[-2:]) == (self.num_concepts, self.concept_dim):
             z = z.flatten(-2)
         return self.likelihood.mean(self.decoder(z))
+
+    def prior_mean(self, batch_size: int, u: torch.Tensor | None = None) -> torch.Tensor:
+        """The prior's centre ``(B, n, d)``: ``label_scale * (u - label_shift)`` given
+        labels, else the SCM's value at the mean exogenous noise ``eps = 0``."""
+        prior = self.prior
+        if u is not None:
+            u = prior._check_labels(u.to(self.device), u.shape[0])
+            loc = prior.label_scale * (u[:, :, None] - prior.label_shift)
+            return loc.expand(-1, -1, self.concept_dim)
+        eps = torch.zeros(batch_size, self.num_concepts, self.concept_dim, device=self.device)
+        return prior.structural(eps)
+
+    def traversal_interface(self, site: str):
+        """The analysis tools' access to the sites ``z`` (units: concepts, the
+        marginals of ``q(z | x)``; KL per element against ``p(z | u)`` given ``u``,
+        else against N(0, 1)) and ``eps`` (decoded through the causal layer); see
+        :mod:`pyro_vae.analysis.interface`. A traversal decodes a code; it is not
+        an intervention (for those see :mod:`pyro_vae.analysis.interventions`)."""
+        from pyro_vae.analysis.interface import TraversalInterface  # analysis sits on top
+
+        shape = (self.num_concepts, self.concept_dim)
+
+        def kl_to(loc, scale, prior_loc):
+            return 0.5 * (scale.pow(2) + (loc - prior_loc).pow(2) - 1.0) - scale.log()
+
+        if site == self.prior.z_site:
+
+            def encode(x, u=None, **_):
+                loc, scale = self.encode(x, u)
+                return loc.reshape(-1, *shape), scale.reshape(-1, *shape)
+
+            def kl(x, u=None, **_):
+                loc, scale = encode(x, u)
+                centre = self.prior_mean(x.shape[0], u) if u is not None else 0.0
+                return kl_to(loc, scale, centre).mean(0)
+
+            return TraversalInterface(
+                site,
+                shape,
+                encode,
+                lambda z, **_: self.decode(z),
+                lambda batch_size=1, u=None, **_: self.prior_mean(batch_size, u),
+                kl,
+                unit="concept",
+            )
+        if site == self.prior.eps_site:
+
+            def kl_eps(x, u=None, **_):
+                loc, scale = self.encode_exogenous(x, u)
+                return kl_to(loc, scale, 0.0).mean(0)
+
+            return TraversalInterface(
+                site,
+                shape,
+                lambda x, u=None, **_: self.encode_exogenous(x, u),
+                lambda eps, **_: self.decode(self.prior.causal_layer(eps)),
+                lambda batch_size=1, **_: torch.zeros(batch_size, *shape, device=self.device),
+                kl_eps,
+                unit="concept",
+            )
+        return None
 
     @torch.no_grad()
     def representation(self, x: torch.Tensor) -> torch.Tensor:

@@ -9,6 +9,7 @@ from pyro.infer import SVI
 from pyro.optim import Adam
 from torch.distributions import MultivariateNormal, kl_divergence
 
+from pyro_vae.analysis import kl_per_dim, traverse
 from pyro_vae.infer import BetaELBO
 from pyro_vae.models import CausalVAE
 from pyro_vae.nets import MLPDecoder, MLPEncoder
@@ -190,3 +191,23 @@ def test_model_sites_follow_the_contract():
     assert trace.nodes["eps"]["value"].shape == (4, N_CONCEPTS, CONCEPT_DIM)
     assert trace.nodes["z"]["value"].shape == (4, N_CONCEPTS, CONCEPT_DIM)
     assert {"dag_penalty", "label_loss", "mask_loss", "x"} <= set(trace.nodes)
+
+
+def test_traversals_and_kl_per_dim_use_the_concept_blocks():
+    model = _model()
+    model.eval()
+    x, u = _data(8)
+    traversal = traverse(model, x, steps=3)
+    assert traversal.site == "z" and sorted(traversal.dims) == [0, 1, 2]
+    assert traversal.latents.shape == (3, 3, N_CONCEPTS, CONCEPT_DIM)
+    loc, scale = model.encode(x)
+    loc, scale = loc.reshape(8, 3, 2), scale.reshape(8, 3, 2)
+    centre = 2.0 * (u - 0.5)[:, :, None]  # p(z | u): label_scale 2, label_shift 0.5
+    expected = (0.5 * (scale**2 + (loc - centre) ** 2 - 1) - scale.log()).mean(0)
+    assert torch.allclose(kl_per_dim(model, x, inputs={"u": u}), expected, atol=1e-5)
+    eps_kl = kl_per_dim(model, x, site="eps")
+    loc_e, scale_e = model.encode_exogenous(x)
+    expected = (0.5 * (scale_e**2 + loc_e**2 - 1) - scale_e.log()).mean(0)
+    assert torch.allclose(eps_kl, expected, atol=1e-5)
+    prior = traverse(model, None, site="eps", steps=2)
+    assert prior.latents.shape == (3, 2, N_CONCEPTS, CONCEPT_DIM)
