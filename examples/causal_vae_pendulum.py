@@ -1,7 +1,7 @@
 """CausalVAE on the pendulum scene: train, then MIC/TIC per concept, the
 learned graph against the true one (SHD), and the intervention grid.
 
-Reduced size by default (48 x 48 images, 3000 steps): minutes on a laptop CPU.
+Reduced size by default (32 x 32 images, 3000 steps): minutes on one CPU core.
 The paper's setting is ``--image-size 96 --steps 9200``.
 
     python examples/causal_vae_pendulum.py --out runs/causal-vae-pendulum
@@ -43,7 +43,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="beta-vae: the paper's baseline, scored the same way (no graph, no interventions)",
     )
     parser.add_argument("--beta", type=float, default=4.0, help="beta of the beta-vae baseline")
-    parser.add_argument("--image-size", type=int, default=48, help="pixels (paper: 96)")
+    parser.add_argument("--image-size", type=int, default=32, help="pixels (paper: 96)")
     parser.add_argument("--steps", type=int, default=3000, help="training steps")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-3, help="Adam (official code: 1e-3)")
@@ -65,15 +65,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 @torch.no_grad()
 def evaluate(model, test: Pendulum, num_points: int, seed: int) -> dict[str, Any]:
-    """MIC/TIC of each concept's latent block with its true (raw) concept value."""
+    """MIC/TIC of each concept's latent block with its true (raw) concept value:
+    the block's dimensions averaged (``mean``, reported) and the best one (``max``)."""
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(test), size=min(num_points, len(test)), replace=False)
     x, _, _ = test.get_batch(idx)
     model.eval()
     codes = torch.cat([model.representation(b.to(model.device)) for b in x.split(256)])
-    return mic_concepts(
-        codes.cpu().numpy(), test.raw_labels[idx], factor_names=list(test.factor_names)
-    )
+    codes, labels = codes.cpu().numpy(), test.raw_labels[idx]
+    names = list(test.factor_names)
+    out = mic_concepts(codes, labels, factor_names=names)
+    best = mic_concepts(codes, labels, reduce="max", factor_names=names)
+    out.update(mic_max=best["mic"], tic_max=best["tic"])
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
@@ -124,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "image_size": args.image_size,
         "mic": mic["mic"],
         "tic": mic["tic"],
+        "mic_max": mic["mic_max"],
+        "tic_max": mic["tic_max"],
         "mic_per_concept": mic["mic_per_concept"],
         "tic_per_concept": mic["tic_per_concept"],
         "last": result.history[-1] if result.history else {},
@@ -143,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         )
     write_json(out / "results.json", results)
     line = f"MIC {100 * results['mic']:.1f}  TIC {100 * results['tic']:.1f}"
+    line += f"  (best dim per block: MIC {100 * results['mic_max']:.1f}"
+    line += f"  TIC {100 * results['tic_max']:.1f})"
     print(line + (f"  SHD {results['shd']}" if causal else ""))
     print(json.dumps({"mic_per_concept": results["mic_per_concept"]}, indent=None))
     if causal:
