@@ -60,6 +60,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     parser.add_argument("--progress", action="store_true", help="show a progress bar")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in OUT from its checkpoint (at --steps already: only evaluate)",
+    )
     return parser.parse_args(argv)
 
 
@@ -117,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         seed=args.seed,
         out=out,
         progress=args.progress,
+        resume=args.resume,
         log_every=max(1, min(250, args.steps)),
         callback=record,
     )
