@@ -48,6 +48,9 @@ def test_example_trains_evaluates_and_writes_the_grid(tmp_path, capsys):
     assert (out / "checkpoint.pt").exists()
     printed = capsys.readouterr().out
     assert f"SHD {results['shd']}" in printed and "MIC" in printed
+    # --resume at the final step only re-evaluates the same model
+    again = example.main(args + ["--resume"])
+    assert again["mic"] == results["mic"] and again["A"] == results["A"]
 
 
 def test_example_scores_the_beta_vae_baseline_the_same_way(tmp_path):
