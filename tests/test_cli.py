@@ -73,3 +73,24 @@ def test_list_shows_models_and_datasets(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "beta-vae" in out and "annealed-vae" in out and "toy-squares" in out
+
+
+def test_dataset_options_reach_the_dataset_and_the_config(tmp_path):
+    from pyro_vae.data import register_dataset
+    from tests.toy import ToySquares
+
+    seen = {}
+
+    @register_dataset("toy-with-options", "test dataset recording its options")
+    def _factory(root=None, **options):
+        seen.update(options)
+        return ToySquares()
+
+    out = tmp_path / "run"
+    argv = ["fit", "--model", "vae", "--dataset", "toy-with-options", "--steps", "2",
+            "--batch-size", "8", "--dataset-option", "allow_subset=true",
+            "--dataset-option", "split=train", "--out", str(out), "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    assert seen == {"allow_subset": True, "split": "train"}
+    config = json.loads((out / "config.json").read_text())
+    assert config["dataset_options"] == {"allow_subset": True, "split": "train"}

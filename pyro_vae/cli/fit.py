@@ -17,13 +17,13 @@ from pyro_vae.train import fit, resolve_device
 from pyro_vae.zoo import get_preset, training_defaults
 
 
-def parse_hp(items: list[str]) -> dict[str, Any]:
+def parse_hp(items: list[str], flag: str = "--hp") -> dict[str, Any]:
     """``["beta=4", "estimator=mss"]`` -> ``{"beta": 4, "estimator": "mss"}`` (JSON values)."""
     out: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise ValueError(f"--hp expects KEY=VALUE, got {item!r}")
+            raise ValueError(f"{flag} expects KEY=VALUE, got {item!r}")
         try:
             out[key.replace("-", "_")] = json.loads(value)
         except json.JSONDecodeError:
@@ -58,6 +58,14 @@ def register(subparsers) -> None:
     parser.add_argument("--model", required=True, help="preset name, e.g. beta-vae")
     parser.add_argument("--dataset", required=True, help="dataset name, e.g. dsprites")
     parser.add_argument("--data-root", help="folder with the dataset's files (file datasets)")
+    parser.add_argument(
+        "--dataset-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an option of the dataset's constructor, repeatable "
+        "(e.g. --dataset-option allow_subset=true for a partial dSprites file)",
+    )
     parser.add_argument("--latent-dim", type=int, help="latent size (default 10)")
     parser.add_argument("--likelihood", help="bernoulli, gaussian or laplace (default: dataset's)")
     parser.add_argument("--beta", type=float, help="KL weight (beta-vae, beta-tcvae, ...)")
@@ -102,6 +110,7 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         training=training,
         likelihood=args.likelihood,
         data_root=args.data_root,
+        dataset_options=parse_hp(args.dataset_option, "--dataset-option"),
     )
 
 

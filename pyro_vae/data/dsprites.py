@@ -68,7 +68,8 @@ from pyro_vae.data.base import FactorGridDataset
 from pyro_vae.data.files import (
     ChecksumError,
     DatasetFileError,
-    parse_checksum,
+    expected_checksum,
+    read_h5_rows,
     require_file,
     verify_checksum,
 )
@@ -369,10 +370,13 @@ class DSpritesFile(FactorGridDataset):
 
     :param path: the file, or a directory holding it under its original name (``.npz``
         looked for first).
-    :param checksum: ``"auto"`` (default) checks the published digest of the original file
-        (:data:`KNOWN_CHECKSUMS`: MD5 for the ``.npz``, SHA-256 for the ``.hdf5``), or nothing
-        when ``allow_subset=True``; a string ``"<algorithm>:<hex>"`` or a bare SHA-256 hex
-        checks that digest (use it for a re-saved file); ``None`` checks nothing.
+    :param checksum: ``"auto"`` (default) checks the user's digest of the file when a
+        ``SHA256SUMS`` or ``MD5SUMS`` file next to it lists it
+        (:func:`~pyro_vae.data.files.listed_checksum`), else the published digest of the
+        original file (:data:`KNOWN_CHECKSUMS`: MD5 for the ``.npz``, SHA-256 for the
+        ``.hdf5``), or nothing when ``allow_subset=True``; a string ``"<algorithm>:<hex>"``
+        or a bare SHA-256 hex checks that digest (use it for a re-saved file); ``None``
+        checks nothing.
     :param bool allow_subset: accept a file with fewer than 737,280 images (each factor tuple
         at most once, in any order), e.g. for tests. Items are then the file's rows, and
         :meth:`observations_from_factors` raises for a factor tuple the file lacks.
@@ -401,10 +405,9 @@ class DSpritesFile(FactorGridDataset):
         self.format = "npz" if self.path.suffix.lower() == ".npz" else "hdf5"
         self.allow_subset = bool(allow_subset)
         self.in_memory = bool(in_memory)
-        if checksum == "auto":
-            checksum = None if self.allow_subset else KNOWN_CHECKSUMS[self.format]
+        published = None if self.allow_subset else KNOWN_CHECKSUMS[self.format]
+        checksum = expected_checksum(self.path, checksum, published)
         if checksum is not None:
-            parse_checksum(checksum)  # a malformed checksum is the caller's error, not the file's
             try:
                 verify_checksum(self.path, checksum, "dSprites")
             except ChecksumError as e:
@@ -652,9 +655,8 @@ class DSpritesFile(FactorGridDataset):
             return np.unpackbits(self._packed[rows], axis=-1)
         source = self._lazy_source()
         with self._reading():
-            if self.format == "hdf5":  # h5py wants increasing, unique indices
-                unique, inverse = np.unique(rows, return_inverse=True)
-                images = source[unique][inverse.reshape(-1)]
+            if self.format == "hdf5":
+                images = read_h5_rows(source, rows)
             else:
                 images = np.asarray(source[rows])
         return self._binary(images)
