@@ -18,7 +18,7 @@ from pyro_vae.analysis.images import (
     save_image,
 )
 from pyro_vae.analysis.interface import TraversalInterface, traversal_interface
-from pyro_vae.analysis.interventions import intervene as intervene
+from pyro_vae.analysis.interventions import intervene
 from pyro_vae.analysis.kl import kl_per_dim
 from pyro_vae.analysis.plots import plot_history, plot_kl, read_history, save_figure
 from pyro_vae.analysis.predictive import loo_summary, plot_ppc, posterior_predictive, ppc_table
@@ -26,6 +26,7 @@ from pyro_vae.analysis.report import build_report, write_report
 from pyro_vae.analysis.traversal import Traversal, traversal_gif, traverse
 
 __all__ = [
+    "intervene",
     "ActiveUnits",
     "Examples",
     "Traversal",

@@ -3,12 +3,13 @@
 from pyro_vae.data.base import FactorGridDataset, GroundTruthDataset
 from pyro_vae.data.digits import Digits
 from pyro_vae.data.dsprites import DSprites, DSpritesFile
-from pyro_vae.data.pendulum import Pendulum as Pendulum
+from pyro_vae.data.pendulum import Pendulum
 from pyro_vae.data.registry import dataset_entries, get_dataset, register_dataset
 from pyro_vae.data.shapes3d import Shapes3D
 from pyro_vae.data.vision import MNIST, CelebA, FashionMNIST, LabeledImages, Omniglot
 
 __all__ = [
+    "Pendulum",
     "MNIST",
     "CelebA",
     "FashionMNIST",

@@ -1,11 +1,8 @@
 """Model/guide pairs."""
 
 from pyro_vae.models.base import LatentVariableModel
-<<<<<<< HEAD
+from pyro_vae.models.causal_vae import CausalVAE
 from pyro_vae.models.ladder import LadderVAE
-=======
-from pyro_vae.models.causal_vae import CausalVAE as CausalVAE
->>>>>>> causal
 from pyro_vae.models.vae import VAE
 
-__all__ = ["LatentVariableModel", "VAE", "LadderVAE"]
+__all__ = ["LatentVariableModel", "VAE", "LadderVAE", "CausalVAE"]

@@ -1,11 +1,8 @@
 """Priors as Pyro programs (see :mod:`pyro_vae.priors.base` for the contract)."""
 
 from pyro_vae.priors.base import LatentContext, PriorProgram
-<<<<<<< HEAD
 from pyro_vae.priors.ladder import LadderPrior
-=======
-from pyro_vae.priors.scm import SCMPrior as SCMPrior
->>>>>>> causal
+from pyro_vae.priors.scm import SCMPrior
 from pyro_vae.priors.standard import StandardNormal
 
-__all__ = ["LatentContext", "PriorProgram", "StandardNormal", "LadderPrior"]
+__all__ = ["LatentContext", "PriorProgram", "StandardNormal", "LadderPrior", "SCMPrior"]
