@@ -31,13 +31,16 @@ def save_image(image: torch.Tensor, path: str | Path) -> Path:
 
 
 @torch.no_grad()
-def reconstruction_grid(model, x: torch.Tensor, n: int = 8) -> torch.Tensor:
+def reconstruction_grid(
+    model, x: torch.Tensor, n: int = 8, u: torch.Tensor | None = None
+) -> torch.Tensor:
     """Rows of originals above their reconstructions (decoded posterior means).
 
-    :param model: a model with ``reconstruct(x)``.
+    :param model: a model with ``reconstruct(x)`` (``reconstruct(x, u)`` when ``u`` is given).
     :param x: a batch of observations; the first ``n`` are shown.
+    :param u: the observed context of ``x`` for models whose encoder reads it (iVAE).
     """
     x = x[:n].to(model.device)
-    recon = model.reconstruct(x)
+    recon = model.reconstruct(x) if u is None else model.reconstruct(x, u[:n].to(model.device))
     images = torch.cat([as_images(x), as_images(recon)])
     return make_grid(images, nrow=x.shape[0], padding=2, pad_value=0.5)

@@ -40,6 +40,7 @@ def traverse(
     steps: int = 10,
     order: str = "kl",
     seed_index: int = 0,
+    u: torch.Tensor | None = None,
 ) -> Traversal:
     """Traverse latent dimensions of ``model`` around a seed code.
 
@@ -54,6 +55,7 @@ def traverse(
     :param span: the range of values swept (in latent units).
     :param int steps: number of values per row.
     :param str order: ``"kl"`` or ``"index"``.
+    :param u: the observed context of ``x`` for models whose encoder reads it (iVAE).
     """
     if steps < 2:
         raise ValueError(f"steps must be >= 2, got {steps}")
@@ -67,9 +69,11 @@ def traverse(
     kl = None
     if x is not None:
         x = x.to(device)
-        seed = model.encode(x[seed_index : seed_index + 1])[0][0]
+        one = slice(seed_index, seed_index + 1)
+        u = u.to(device) if u is not None else None
+        seed = (model.encode(x[one]) if u is None else model.encode(x[one], u[one]))[0][0]
         if order == "kl":
-            kl = kl_per_dim(model, x)
+            kl = kl_per_dim(model, x, u)
             dims = sorted(dims, key=lambda d: -float(kl[d]))
     else:
         seed = torch.zeros(latent_dim, device=device)

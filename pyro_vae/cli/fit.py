@@ -111,11 +111,14 @@ def write_images(model, dataset, out: Path, seed: int = 0, n: int = 256) -> dict
     rng = np.random.default_rng(seed)
     idx = torch.from_numpy(rng.choice(len(dataset), size=min(n, len(dataset)), replace=False))
     batch = fetch_batch(dataset, idx)
-    x = model.inputs_from_batch(batch)["x"].to(model.device)
+    inputs = model.inputs_from_batch(batch)
+    x, u = inputs["x"].to(model.device), inputs.get("u")  # u: models with an observed context
     model.eval()
     paths = {
-        "reconstructions": save_image(reconstruction_grid(model, x), out / "reconstructions.png"),
-        "traversal": save_image(traverse(model, x).grid, out / "traversal.png"),
+        "reconstructions": save_image(
+            reconstruction_grid(model, x, u=u), out / "reconstructions.png"
+        ),
+        "traversal": save_image(traverse(model, x, u=u).grid, out / "traversal.png"),
     }
     return paths
 
