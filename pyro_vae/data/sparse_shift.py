@@ -65,8 +65,8 @@ class SparseMechanismShift(ContinuousFactorDataset):
     :param str observation: ``"gaussian"`` or ``"poisson"``.
     :param float noise_std: Gaussian observation noise (``"gaussian"`` only).
     :param float library_size: expected total count per example (``"poisson"`` only).
-    :param max_targets: the number of targets of an action is uniform in
-        ``1..max_targets`` (default 3).
+    :param int max_targets: the number of targets of an action is uniform in
+        ``1..max_targets`` (default 3, or ``latent_dim`` when smaller).
     :param float shift_mean: mean of the shift magnitude (default 5).
     :param float shift_std: standard deviation of the shift magnitude (default 0.5).
     :param float slope: leaky-ReLU negative slope (default 0.2).
@@ -83,7 +83,7 @@ class SparseMechanismShift(ContinuousFactorDataset):
         observation: str = "gaussian",
         noise_std: float = 0.1,
         library_size: float = 10_000.0,
-        max_targets: int = 3,
+        max_targets: int | None = None,
         shift_mean: float = 5.0,
         shift_std: float = 0.5,
         slope: float = 0.2,
@@ -101,6 +101,7 @@ class SparseMechanismShift(ContinuousFactorDataset):
             )
         if observation not in OBSERVATIONS:
             raise ValueError(f"observation must be one of {OBSERVATIONS}, got {observation!r}")
+        max_targets = min(3, latent_dim) if max_targets is None else max_targets
         if not 1 <= max_targets <= latent_dim:
             raise ValueError(f"max_targets must lie in [1, latent_dim], got {max_targets}")
         if noise_std < 0 or library_size <= 0:

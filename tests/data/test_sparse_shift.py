@@ -85,6 +85,8 @@ def test_poisson_observations_are_counts_around_the_library_size():
 def test_bad_options_are_clear_errors():
     with pytest.raises(ValueError, match="injective"):
         SparseMechanismShift(latent_dim=10, hidden_dim=5)
+    with pytest.raises(ValueError, match="max_targets"):
+        _small(max_targets=5)
     with pytest.raises(ValueError, match="observation"):
         _small(observation="binomial")
     with pytest.raises(ValueError, match="shape"):
@@ -99,6 +101,5 @@ def test_registered_by_name():
         latent_dim=2,
         observed_dim=4,
         hidden_dim=3,
-        max_targets=2,
     )
     assert isinstance(ds, SparseMechanismShift) and len(ds) == 6
