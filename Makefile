@@ -33,6 +33,9 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+docs: install
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
 bench: install
 	$(BIN)/python benchmarks/svi_step.py
 

@@ -23,16 +23,12 @@ import torch
 from pyro_vae.data import NonlinearICA
 from pyro_vae.infer import BetaELBO
 from pyro_vae.likelihoods import Gaussian
-from pyro_vae.metrics.mask import abs_correlation, match_latents
+from pyro_vae.metrics import mcc
+from pyro_vae.metrics.mask import match_latents
 from pyro_vae.models import IVAE, VAE
 from pyro_vae.nets import MLPDecoder, MLPEncoder
 from pyro_vae.priors.conditional import IVAE_ACTIVATION
 from pyro_vae.train import fit
-
-
-def _mcc(codes: np.ndarray, sources: np.ndarray) -> float:  # TODO: pyro_vae.metrics.mcc
-    corr = abs_correlation(codes, sources)
-    return float(corr[match_latents(codes, sources), np.arange(sources.shape[1])].mean())
 
 
 def build_models(
@@ -81,7 +77,7 @@ def run(
             device="cpu", seed=seed, progress=progress)  # fmt: skip
         codes[name] = model.representation(x, u) if name == "ivae" else model.representation(x)
         codes[name] = codes[name].numpy()
-        results[name] = _mcc(codes[name], sources.numpy())
+        results[name] = mcc(codes[name], sources.numpy())["mcc"]
     if figure is not None:
         plot(codes, sources.numpy(), results, figure)
     return results
@@ -127,8 +123,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--learn-prior-mean", action="store_true",
-                        help="learn mu(u) too (default: fixed at 0, as the official code)")  # fmt: skip
+    parser.add_argument(
+        "--learn-prior-mean",
+        action="store_true",
+        help="learn mu(u) too (default: fixed at 0, as the official code)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--figure", help="write the scatter plots to this PNG")
     parser.add_argument("--progress", action="store_true")

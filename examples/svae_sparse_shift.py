@@ -26,16 +26,11 @@ import torch
 from pyro_vae.data import SparseMechanismShift
 from pyro_vae.infer import BetaELBO
 from pyro_vae.likelihoods import get_likelihood
-from pyro_vae.metrics.mask import abs_correlation, mask_scores, match_latents
+from pyro_vae.metrics import mask_scores, mcc
 from pyro_vae.models import IVAE, SVAE
 from pyro_vae.nets import MLPDecoder, MLPEncoder
 from pyro_vae.priors import ConditionalGaussian
 from pyro_vae.train import fit
-
-
-def _mcc(codes: np.ndarray, latents: np.ndarray) -> float:  # TODO: pyro_vae.metrics.mcc
-    corr = abs_correlation(codes, latents)
-    return float(corr[match_latents(codes, latents), np.arange(latents.shape[1])].mean())
 
 
 def build_models(
@@ -100,7 +95,7 @@ def run(
         scores = mask_scores(masks[name], data.true_mask, codes=codes, factors=latents.numpy())
         masks[name] = masks[name][:, scores.matching]  # columns in the true latents' order
         results[name] = {
-            "mcc": _mcc(codes, latents.numpy()),
+            "mcc": mcc(codes, latents.numpy())["mcc"],
             "precision": scores.precision,
             "recall": scores.recall,
             "f1": scores.f1,

@@ -5,14 +5,14 @@ of observations, with every observation dimension in the event shape, and
 knows which data it can score.  This module is the one place that knows the
 data range rules:
 
-========================  ===========================  ====================
-likelihood                decoder output               valid data
-========================  ===========================  ====================
-:class:`Bernoulli`        logits                       values in [0, 1]
-:class:`Gaussian`         location (scale fixed/learned) any finite value
-:class:`Laplace`          location (scale fixed/learned) any finite value
-:class:`Poisson`          log-rate                     counts (integers >= 0)
-========================  ===========================  ====================
+==================  ==================================  ==================
+likelihood          decoder output                      valid data
+==================  ==================================  ==================
+:class:`Bernoulli`  logits                              values in [0, 1]
+:class:`Gaussian`   location (scale fixed or learned)   any finite value
+:class:`Laplace`    location (scale fixed or learned)   any finite value
+:class:`Poisson`    log-rate                            counts (integers >= 0)
+==================  ==================================  ==================
 
 :class:`Bernoulli` scores grey values in [0, 1] with the binary cross-entropy
 ``x log p + (1 - x) log(1 - p)``, as disentanglement_lib does for dSprites and

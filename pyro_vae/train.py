@@ -11,6 +11,7 @@ resume needs, and a guard that stops on a non-finite loss.
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import math
 import time
@@ -119,6 +120,18 @@ def _save_checkpoint(path: Path, state: dict) -> None:
         torch.save(state, tmp)
 
 
+def read_history_file(path: str | Path) -> list[dict]:
+    """Rows of a history file written by :func:`fit` (``.jsonl`` or ``.csv``);
+    ``[]`` when the file does not exist."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    if path.suffix == ".jsonl":
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    with open(path, newline="") as f:
+        return [{k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(f)]
+
+
 class _History:
     """Logged rows, kept in memory and mirrored to a JSON-lines or CSV file."""
 
@@ -130,17 +143,6 @@ class _History:
         self.path = out / HISTORY_NAMES[fmt] if out is not None else None
         if self.path is not None:
             self.flush()
-
-    @staticmethod
-    def read(path: Path) -> list[dict]:
-        if not path.exists():
-            return []
-        if path.suffix == ".jsonl":
-            return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-        import csv
-
-        with open(path, newline="") as f:
-            return [{k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(f)]
 
     def append(self, row: dict) -> None:
         self.rows.append(row)
@@ -154,8 +156,6 @@ class _History:
         if self.fmt == "jsonl":
             atomic_write(self.path, lambda f: f.writelines(json.dumps(r) + "\n" for r in self.rows))
             return
-        import csv
-
         keys: list[str] = []
         for row in self.rows:
             keys += [k for k in row if k not in keys]
@@ -269,7 +269,7 @@ def fit(
         set_rng_state(state["rng"])
         start = int(state["step"])
         history_file = out_path / HISTORY_NAMES[history_format]
-        rows = [r for r in _History.read(history_file) if r.get("step", 0) <= start]
+        rows = [r for r in read_history_file(history_file) if r.get("step", 0) <= start]
     history = _History(out_path, history_format, rows)
 
     def checkpoint(step: int) -> Path | None:

@@ -11,9 +11,9 @@ import sys
 from collections.abc import Sequence
 
 from pyro_vae import __version__
-from pyro_vae.cli import demo, fit, listing
+from pyro_vae.cli import demo, evaluate, fit, listing, ppc, report, traverse
 
-COMMANDS = (fit, demo, listing)
+COMMANDS = (fit, evaluate, demo, listing, report, traverse, ppc)
 
 
 def build_parser() -> argparse.ArgumentParser:

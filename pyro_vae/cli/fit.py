@@ -112,13 +112,13 @@ def write_images(model, dataset, out: Path, seed: int = 0, n: int = 256) -> dict
     idx = torch.from_numpy(rng.choice(len(dataset), size=min(n, len(dataset)), replace=False))
     batch = fetch_batch(dataset, idx)
     inputs = model.inputs_from_batch(batch)
-    x, u = inputs["x"].to(model.device), inputs.get("u")  # u: models with an observed context
+    x = inputs.pop("x").to(model.device)  # what remains: e.g. the context u of iVAE
     model.eval()
     paths = {
         "reconstructions": save_image(
-            reconstruction_grid(model, x, u=u), out / "reconstructions.png"
+            reconstruction_grid(model, x, inputs=inputs), out / "reconstructions.png"
         ),
-        "traversal": save_image(traverse(model, x, u=u).grid, out / "traversal.png"),
+        "traversal": save_image(traverse(model, x, inputs=inputs).grid, out / "traversal.png"),
     }
     return paths
 

@@ -7,10 +7,10 @@ true latents ``k``, and learned latents are identified only up to
 permutation (and sign, and elementwise reparametrisation), so the masks are
 compared after matching:
 
-1. match learned latents to true latents by the absolute Pearson correlation
-   of the codes with the true latents (``|corr|`` makes the matching blind to
-   sign flips), maximising the total with the Hungarian algorithm -- the
-   matching of the MCC metric;
+1. match learned latents to true latents as the MCC metric does
+   (:func:`pyro_vae.metrics.mcc`): by the absolute Pearson correlation of the
+   codes with the true latents (``|corr|`` makes the matching blind to sign
+   flips), maximising the total with the Hungarian algorithm;
 2. reorder the columns of ``M_hat`` by the matching and count, over all
    (action, true latent) pairs, true positives ``TP``, false positives ``FP``
    and false negatives ``FN``;
@@ -27,7 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
+
+from pyro_vae.metrics.mcc import mcc
 
 
 @dataclass(frozen=True)
@@ -54,32 +55,16 @@ def _as_2d(name: str, value) -> np.ndarray:
     return array
 
 
-def abs_correlation(codes: np.ndarray, factors: np.ndarray) -> np.ndarray:
-    """``|corr(codes_j, factors_k)|``, shape ``(num_codes, num_factors)``;
-    constant columns correlate 0 with everything."""
-    codes = _as_2d("codes", codes).astype(np.float64)
-    factors = _as_2d("factors", factors).astype(np.float64)
-    if codes.shape[0] != factors.shape[0]:
-        raise ValueError(
-            f"codes and factors must have the same number of rows, got {codes.shape[0]} "
-            f"and {factors.shape[0]}"
-        )
-    a = codes - codes.mean(0)
-    b = factors - factors.mean(0)
-    norm_a = np.linalg.norm(a, axis=0)
-    norm_b = np.linalg.norm(b, axis=0)
-    a = np.divide(a, norm_a, out=np.zeros_like(a), where=norm_a > 0)
-    b = np.divide(b, norm_b, out=np.zeros_like(b), where=norm_b > 0)
-    return np.abs(a.T @ b)
-
-
 def match_latents(codes: np.ndarray, factors: np.ndarray) -> np.ndarray:
-    """For each true factor ``k`` the code matched to it (or -1): the
-    assignment maximising the total absolute correlation (Hungarian)."""
-    corr = abs_correlation(codes, factors)
-    rows, cols = linear_sum_assignment(corr, maximize=True)
-    matching = np.full(corr.shape[1], -1, dtype=np.int64)
-    matching[cols] = rows
+    """For each true factor ``k`` the code matched to it, or -1: the matching
+    of :func:`pyro_vae.metrics.mcc` (Hungarian, maximising the total absolute
+    Pearson correlation; constant factors stay unmatched)."""
+    factors = np.asarray(factors)
+    if factors.ndim != 2:
+        raise ValueError(f"factors must be a 2-D array, got shape {factors.shape}")
+    matching = np.full(factors.shape[1], -1, dtype=np.int64)
+    for code, factor in mcc(codes, factors)["matching"]:
+        matching[factor] = code
     return matching
 
 

@@ -11,6 +11,15 @@ from pathlib import Path
 from typing import IO, Any
 
 
+def _file_mode() -> int:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _file_mode()
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success rename it over ``path``.
@@ -23,6 +32,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    os.chmod(tmp_path, _FILE_MODE)  # mkstemp makes 0600; give what open() would
     try:
         yield tmp_path
         os.replace(tmp_path, path)
@@ -32,12 +42,26 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[IO], Any], mode: str = "w") -> None:
-    """Call ``write(file)`` on a temporary file, then rename it to ``path``."""
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
+    """Open a temporary file next to ``path`` for writing; rename it over ``path``
+    when the ``with`` block succeeds, remove it when the block raises.
+
+    :param path: the final file name.
+    :param str mode: ``"w"`` (default) or ``"wb"``.
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
     with atomic_path(path) as tmp, open(tmp, mode) as f:
-        write(f)
+        yield f
         f.flush()
         os.fsync(f.fileno())
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[IO], Any], mode: str = "w") -> None:
+    """Call ``write(file)`` on a temporary file, then rename it to ``path``."""
+    with atomic_open(path, mode) as f:
+        write(f)
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:

@@ -1,0 +1,32 @@
+"""A tiny fitted run on the toy dataset, for report and CLI tests."""
+
+import contextlib
+from pathlib import Path
+
+import torch
+
+import tests.toy  # noqa: F401  (registers toy-squares)
+from pyro_vae.cli import main
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Run the block with ``torch.set_num_threads(1)``, restoring the setting."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def fit_toy_run(out: Path, steps: int = 5, latent_dim: int = 3) -> Path:
+    """``pyro-vae fit`` a beta-VAE on toy-squares for a few steps into ``out``."""
+    argv = [
+        "fit", "--model", "beta-vae", "--dataset", "toy-squares", "--latent-dim",
+        str(latent_dim), "--steps", str(steps), "--batch-size", "8", "--lr", "1e-3",
+        "--device", "cpu", "--out", str(out), "--log-every", "1", "--no-progress",
+    ]  # fmt: skip
+    with one_thread():
+        assert main(argv) == 0
+    return out
