@@ -59,6 +59,7 @@ def run(
     per_segment: int = 1000,
     latent_dim: int = 5,
     mixing_layers: int = 3,
+    slope: float = 0.1,
     steps: int = 20_000,
     batch_size: int = 64,
     lr: float = 1e-3,
@@ -68,7 +69,9 @@ def run(
     progress: bool = False,
 ) -> dict[str, float]:
     """Train both models and return their MCC (``{"ivae": ..., "vae": ...}``)."""
-    data = NonlinearICA(segments, per_segment, latent_dim, mixing_layers=mixing_layers, seed=seed)
+    data = NonlinearICA(
+        segments, per_segment, latent_dim, mixing_layers=mixing_layers, slope=slope, seed=seed
+    )
     x, sources, u = data.get_batch(np.arange(len(data)))
     results: dict[str, float] = {}
     codes: dict[str, np.ndarray] = {}
@@ -120,6 +123,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--per-segment", type=int, default=1000)
     parser.add_argument("--latent-dim", type=int, default=5)
     parser.add_argument("--mixing-layers", type=int, default=3)
+    parser.add_argument("--slope", type=float, default=0.1, help="of the mixing's leaky ReLU")
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -133,10 +137,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--progress", action="store_true")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # small networks: one thread is fastest
-    results = run(
-        args.segments, args.per_segment, args.latent_dim, args.mixing_layers, args.steps,
-        args.batch_size, args.lr, args.learn_prior_mean, args.seed, args.figure, args.progress,
-    )  # fmt: skip
+    results = run(**vars(args))
     print(f"MCC  iVAE: {results['ivae']:.3f}   VAE: {results['vae']:.3f}")
     return results
 

@@ -34,7 +34,10 @@ from pyro_vae.train import fit
 
 
 def build_models(
-    data: SparseMechanismShift, hidden: int = 128, sparsity: float | None = None
+    data: SparseMechanismShift,
+    hidden: int = 128,
+    sparsity: float | None = None,
+    init_logit: float = 5.0,
 ) -> dict[str, IVAE]:
     """sVAE and the conditional-Gaussian baseline, with the same networks q(z | x), p(x | z)."""
     shape, dim, actions = data.observation_shape, data.latent_dim, data.context_dim
@@ -44,7 +47,7 @@ def build_models(
     def likelihood():
         return get_likelihood("poisson") if counts else get_likelihood("gaussian", scale=0.1)
 
-    svae = SVAE.mlp(shape, actions, dim, hidden_dims, sparsity=sparsity,
+    svae = SVAE.mlp(shape, actions, dim, hidden_dims, sparsity=sparsity, init_logit=init_logit,
                     likelihood=likelihood(), log1p_input=counts)  # fmt: skip
     baseline = SVAE(
         MLPEncoder(shape, dim, hidden_dims),
@@ -75,6 +78,7 @@ def run(
     batch_size: int = 128,
     lr: float = 1e-3,
     sparsity: float | None = None,
+    init_logit: float = 5.0,
     seed: int = 0,
     figure: str | Path | None = None,
     progress: bool = False,
@@ -87,7 +91,7 @@ def run(
     x, latents, u = data.get_batch(np.arange(len(data)))
     results: dict[str, dict[str, float]] = {}
     masks: dict[str, np.ndarray] = {}
-    for name, model in build_models(data, sparsity=sparsity).items():
+    for name, model in build_models(data, sparsity=sparsity, init_logit=init_logit).items():
         fit(model, BetaELBO(1.0), data, steps=steps, batch_size=batch_size, lr=lr,
             device="cpu", seed=seed, progress=progress)  # fmt: skip
         codes = model.representation(x).numpy()
@@ -146,16 +150,13 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--sparsity", type=float, help="K of Beta(1, K) (default: latent size)")
+    parser.add_argument("--init-logit", type=float, default=5.0, help="initial logit(pi)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--figure", help="write the mask plot to this PNG")
     parser.add_argument("--progress", action="store_true")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # small networks: one thread is fastest
-    results = run(
-        args.actions, args.per_action, args.latent_dim, args.observation, args.steps,
-        args.batch_size, args.lr, args.sparsity, args.seed, args.figure, args.progress,
-        observed_dim=args.observed_dim, hidden_dim=args.hidden_dim,
-    )  # fmt: skip
+    results = run(**vars(args))
     for name, r in results.items():
         print(f"{name:>12}: MCC {r['mcc']:.3f}  mask precision {r['precision']:.3f} "
               f"recall {r['recall']:.3f} F1 {r['f1']:.3f}")  # fmt: skip

@@ -90,13 +90,18 @@ class IVAE(VAE):
         context_dim: int,
         latent_dim: int,
         hidden_dims: Sequence[int] = (50, 50),
-        learn_prior_mean: bool = True,
+        learn_prior_mean: bool = False,
         activation: type[nn.Module] = IVAE_ACTIVATION,
         latent_site: str = "z",
         **kwargs,
     ) -> IVAE:
         """iVAE with MLPs as in the official code (two hidden layers of 50
-        units, leaky ReLU 0.1) for encoder q(z | x, u), decoder and prior."""
+        units, leaky ReLU 0.1) for encoder q(z | x, u), decoder and prior.
+
+        ``learn_prior_mean=False`` (default) fixes the prior mean at 0 and
+        learns only the variances, as the official code does; ``True`` learns
+        ``mu(u)`` too (eq. 7 with both sufficient statistics).
+        """
         hidden = tuple(hidden_dims)
         encoder = MLPEncoder(input_shape, latent_dim, hidden, context_dim, activation)
         decoder = MLPDecoder(latent_dim, input_shape, hidden, activation)

@@ -46,6 +46,9 @@ class SVAE(IVAE):
     :param int num_actions: number of actions (size of the one-hot ``u``).
     :param float sparsity: ``K`` of the Beta(1, K) prior (default ``latent_dim``).
     :param float temperature: Gumbel-sigmoid temperature (default 1).
+    :param float init_logit: initial ``logit(pi)`` (official: 5, every action
+        starts by shifting every latent; lower values start sparser and need
+        fewer steps to move).
     :param prior: override the :class:`~pyro_vae.priors.SpikeAndSlab` prior.
     :param likelihood: default Gaussian with scale 0.1.
     :param bool log1p_input: feed ``log(1 + x)`` to the encoder (count data).
@@ -60,6 +63,7 @@ class SVAE(IVAE):
         num_actions: int,
         sparsity: float | None = None,
         temperature: float = 1.0,
+        init_logit: float = 5.0,
         prior: Callable[[LatentContext], torch.Tensor] | None = None,
         likelihood: str | Likelihood | None = None,
         log1p_input: bool = False,
@@ -67,7 +71,9 @@ class SVAE(IVAE):
         name: str | None = None,
     ) -> None:
         if prior is None:
-            prior = SpikeAndSlab(num_actions, latent_dim, sparsity, temperature, site=latent_site)
+            prior = SpikeAndSlab(
+                num_actions, latent_dim, sparsity, temperature, init_logit, site=latent_site
+            )
         super().__init__(
             encoder, decoder, input_shape, latent_dim, num_actions, prior, likelihood,
             latent_site, name,

@@ -53,6 +53,7 @@ def _svae(spec: BuildSpec):
         hidden_dims=(int(h["hidden_dim"]),) * 2,
         sparsity=h["sparsity"],
         temperature=float(h["temperature"]),
+        init_logit=float(h["init_logit"]),
         likelihood=likelihood_for(spec, h["obs_scale"]),
         log1p_input=spec.likelihood == "poisson",
     )
@@ -65,7 +66,7 @@ register_preset(
         "iVAE: conditional Gaussian prior p(z|u), guide q(z|x,u); ELBO",
         "Khemakhem et al. 2020, Variational Autoencoders and Nonlinear ICA (AISTATS)",
         _ivae,
-        hyperparameters={"learn_prior_mean": True, "hidden_dim": 50, "obs_scale": 0.1},
+        hyperparameters={"learn_prior_mean": False, "hidden_dim": 50, "obs_scale": 0.1},
         training={"lr": 1e-3, "batch_size": 64, "steps": 20_000, "latent_dim": 5},
     )
 )
@@ -76,7 +77,13 @@ register_preset(
         "Lopez et al. 2022, Learning Causal Representations of Single Cells via Sparse "
         "Mechanism Shift Modeling (CLeaR 2023)",
         _svae,
-        hyperparameters={"sparsity": None, "temperature": 1.0, "hidden_dim": 128, "obs_scale": 0.1},
+        hyperparameters={
+            "sparsity": None,
+            "temperature": 1.0,
+            "init_logit": 5.0,
+            "hidden_dim": 128,
+            "obs_scale": 0.1,
+        },
         training={"lr": 1e-3, "batch_size": 128, "steps": 20_000, "latent_dim": 15},
     )
 )

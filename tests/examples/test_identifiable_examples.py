@@ -4,6 +4,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+import torch
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -40,3 +41,18 @@ def test_svae_example_runs_and_returns_mcc_and_mask_scores(tmp_path, observation
         assert set(scores) == {"mcc", "precision", "recall", "f1"}
         assert all(0.0 <= value <= 1.0 for value in scores.values())
     assert figure.stat().st_size > 0
+
+
+#: the small seeded instance of docs/models/ivae.md: about a minute on one CPU core
+SMALL_INSTANCE = dict(
+    segments=20, per_segment=200, latent_dim=3, mixing_layers=2, slope=0.25,
+    steps=5000, batch_size=256, lr=2e-3, seed=0,
+)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_ivae_beats_the_vae_on_a_small_seeded_instance():
+    torch.set_num_threads(1)  # tiny networks: one thread is fastest (and immune to load)
+    results = _load("ivae_identifiability").run(**SMALL_INSTANCE)
+    assert results["ivae"] > 0.9
+    assert results["ivae"] > results["vae"] + 0.07

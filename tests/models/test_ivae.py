@@ -6,7 +6,7 @@ from pyro.infer import SVI
 from pyro.optim import Adam
 
 from pyro_vae.data import NonlinearICA
-from pyro_vae.infer import BetaELBO
+from pyro_vae.infer import BetaELBO, TCELBO
 from pyro_vae.likelihoods import Gaussian
 from pyro_vae.models import IVAE
 from pyro_vae.priors import ConditionalGaussian
@@ -19,7 +19,7 @@ def _data(n_seg=4, per=16, dim=2):
 
 def test_model_and_guide_sites_and_shapes():
     ds, (x, s, u) = _data()
-    ivae = IVAE.mlp((2,), context_dim=4, latent_dim=2, hidden_dims=(8, 8))
+    ivae = IVAE.mlp((2,), context_dim=4, latent_dim=2, hidden_dims=(8, 8), learn_prior_mean=True)
     assert isinstance(ivae.prior, ConditionalGaussian) and ivae.prior.loc is not None
     assert isinstance(ivae.likelihood, Gaussian) and ivae.likelihood.scale() == 0.1
     guide_tr = pyro.poutine.trace(ivae.guide).get_trace(x, u, dataset_size=len(ds))
@@ -49,9 +49,11 @@ def test_inputs_from_batch_needs_the_context():
         BetaELBO().loss(ivae.model, ivae.guide, batch[0])
 
 
-def test_fixed_zero_prior_mean_option():
-    ivae = IVAE.mlp((2,), context_dim=4, latent_dim=2, learn_prior_mean=False)
+def test_prior_mean_fixed_at_zero_by_default_as_the_official_code():
+    ivae = IVAE.mlp((2,), context_dim=4, latent_dim=2)
     assert ivae.prior.loc is None
+    loc, _ = ivae.prior.params(torch.eye(4))
+    assert torch.equal(loc, torch.zeros(4, 2))
 
 
 def test_trains_with_svi_and_learns_segment_variances():
@@ -66,3 +68,17 @@ def test_trains_with_svi_and_learns_segment_variances():
     assert last < first - 1.0
     _, scale = ivae.prior.params(torch.eye(2))
     assert not torch.allclose(scale[0], scale[1], rtol=0.05)  # the prior depends on u
+
+
+def test_tc_elbo_through_svi_and_equal_to_the_elbo_at_unit_weights():
+    ds, (x, s, u) = _data()
+    ivae = IVAE.mlp((2,), context_dim=4, latent_dim=2, hidden_dims=(8,))
+    kwargs = {"dataset_size": len(ds)}
+    pyro.set_rng_seed(2)
+    tc = TCELBO(1.0, 1.0, 1.0, dataset_size=len(ds)).loss(ivae.model, ivae.guide, x, u, **kwargs)
+    pyro.set_rng_seed(2)
+    elbo = BetaELBO(1.0, analytic_kl=False).loss(ivae.model, ivae.guide, x, u, **kwargs)
+    assert tc == pytest.approx(elbo, rel=1e-5)
+    svi = SVI(ivae.model, ivae.guide, Adam({"lr": 1e-2}), loss=TCELBO(beta=4.0, **kwargs))
+    losses = [svi.step(x[:16], u[:16], **kwargs) for _ in range(5)]
+    assert np.isfinite(losses).all()

@@ -6,7 +6,7 @@ from pyro.infer import SVI
 from pyro.optim import Adam
 
 from pyro_vae.data import SparseMechanismShift
-from pyro_vae.infer import BetaELBO
+from pyro_vae.infer import BetaELBO, TCELBO
 from pyro_vae.likelihoods import Poisson
 from pyro_vae.models import SVAE
 from pyro_vae.priors import SpikeAndSlab
@@ -76,3 +76,20 @@ def test_missing_action_is_a_clear_error():
     svae = SVAE.mlp((6,), 4, 2, hidden_dims=(8,))
     with pytest.raises(ValueError, match="action"):
         BetaELBO().loss(svae.model, svae.guide, torch.randn(3, 6))
+
+
+def test_tc_elbo_through_svi_and_equal_to_the_elbo_at_unit_weights():
+    ds = _data()
+    x, _, u = ds.get_batch(np.arange(0, 128, 4))
+    svae = SVAE.mlp((6,), 4, 2, hidden_dims=(8,))
+    kwargs = {"dataset_size": len(ds)}
+    pyro.set_rng_seed(2)
+    tc = TCELBO(1.0, 1.0, 1.0, dataset_size=len(ds)).loss(svae.model, svae.guide, x, u, **kwargs)
+    pyro.set_rng_seed(2)
+    elbo = BetaELBO(1.0, analytic_kl=False).loss(svae.model, svae.guide, x, u, **kwargs)
+    assert tc == pytest.approx(elbo, rel=1e-5)
+    svi = SVI(svae.model, svae.guide, Adam({"lr": 1e-2}), loss=TCELBO(beta=4.0, **kwargs))
+    logits = svae.prior.pi_logits.detach().clone()
+    losses = [svi.step(x, u, **kwargs) for _ in range(5)]
+    assert np.isfinite(losses).all()
+    assert not torch.equal(svae.prior.pi_logits.detach(), logits)  # the global sites train too
