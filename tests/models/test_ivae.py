@@ -5,11 +5,13 @@ import torch
 from pyro.infer import SVI
 from pyro.optim import Adam
 
+from pyro_vae.cli import main
 from pyro_vae.data import NonlinearICA
-from pyro_vae.infer import BetaELBO, TCELBO
+from pyro_vae.infer import TCELBO, BetaELBO
 from pyro_vae.likelihoods import Gaussian
 from pyro_vae.models import IVAE
 from pyro_vae.priors import ConditionalGaussian
+from pyro_vae.runs import load_run
 
 
 def _data(n_seg=4, per=16, dim=2):
@@ -82,3 +84,14 @@ def test_tc_elbo_through_svi_and_equal_to_the_elbo_at_unit_weights():
     svi = SVI(ivae.model, ivae.guide, Adam({"lr": 1e-2}), loss=TCELBO(beta=4.0, **kwargs))
     losses = [svi.step(x[:16], u[:16], **kwargs) for _ in range(5)]
     assert np.isfinite(losses).all()
+
+
+def test_preset_through_the_cli(tmp_path):
+    out = tmp_path / "run"
+    argv = ["fit", "--model", "ivae", "--dataset", "nonlinear-ica", "--steps", "3",
+            "--batch-size", "16", "--out", str(out), "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    assert (out / "reconstructions.png").is_file() and (out / "traversal.png").is_file()
+    run = load_run(out)
+    assert isinstance(run.model, IVAE) and run.model.context_dim == 40
+    assert run.model.prior.loc is None  # the preset fixes the prior mean at 0

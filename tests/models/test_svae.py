@@ -5,11 +5,14 @@ import torch
 from pyro.infer import SVI
 from pyro.optim import Adam
 
-from pyro_vae.data import SparseMechanismShift
-from pyro_vae.infer import BetaELBO, TCELBO
+from pyro_vae import zoo
+from pyro_vae.cli import main
+from pyro_vae.data import SparseMechanismShift, get_dataset
+from pyro_vae.infer import TCELBO, BetaELBO
 from pyro_vae.likelihoods import Poisson
 from pyro_vae.models import SVAE
 from pyro_vae.priors import SpikeAndSlab
+from pyro_vae.runs import load_run
 from pyro_vae.train import fit
 
 
@@ -93,3 +96,21 @@ def test_tc_elbo_through_svi_and_equal_to_the_elbo_at_unit_weights():
     losses = [svi.step(x, u, **kwargs) for _ in range(5)]
     assert np.isfinite(losses).all()
     assert not torch.equal(svae.prior.pi_logits.detach(), logits)  # the global sites train too
+
+
+def test_preset_through_the_cli(tmp_path):
+    out = tmp_path / "run"
+    argv = ["fit", "--model", "svae", "--dataset", "sparse-shift", "--steps", "3",
+            "--batch-size", "16", "--device", "cpu", "--out", str(out), "--no-progress",
+            "--hp", "sparsity=4"]  # fmt: skip
+    assert main(argv) == 0
+    run = load_run(out)
+    assert isinstance(run.model, SVAE) and run.model.num_actions == 100
+    assert run.model.prior.sparsity == 4.0 and run.model.latent_dim == 15
+
+
+def test_preset_needs_a_dataset_with_a_context():
+    import tests.toy  # noqa: F401  (registers toy-squares)
+
+    with pytest.raises(ValueError, match="observed context"):
+        zoo.build("svae", get_dataset("toy-squares"))
