@@ -49,7 +49,7 @@ def build_models(
 
     svae = SVAE.mlp(shape, actions, dim, hidden_dims, sparsity=sparsity, init_logit=init_logit,
                     likelihood=likelihood(), log1p_input=counts)  # fmt: skip
-    baseline = SVAE(
+    baseline = IVAE(  # q(z | x): the encoder does not read the action
         MLPEncoder(shape, dim, hidden_dims),
         MLPDecoder(dim, shape, hidden_dims),
         shape,

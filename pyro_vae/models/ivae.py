@@ -60,6 +60,8 @@ class IVAE(VAE):
     :param prior: default :class:`~pyro_vae.priors.ConditionalGaussian`.
     :param likelihood: default Gaussian with scale 0.1 (the official decoder
         variance 0.01).
+    :param bool log1p_input: feed ``log(1 + x)`` to the encoder (count data
+        with a Poisson likelihood).
     """
 
     def __init__(
@@ -71,6 +73,7 @@ class IVAE(VAE):
         context_dim: int,
         prior: Callable[[LatentContext], torch.Tensor] | None = None,
         likelihood: str | Likelihood | None = None,
+        log1p_input: bool = False,
         latent_site: str = "z",
         name: str | None = None,
     ) -> None:
@@ -82,6 +85,7 @@ class IVAE(VAE):
             encoder, decoder, input_shape, latent_dim, prior, likelihood, latent_site, name
         )
         self.context_dim = context_dim
+        self.log1p_input = log1p_input
 
     @classmethod
     def mlp(  # type: ignore[override]
@@ -112,6 +116,12 @@ class IVAE(VAE):
             encoder, decoder, input_shape, latent_dim, context_dim, prior,
             latent_site=latent_site, **kwargs,
         )  # fmt: skip
+
+    def encode(
+        self, x: torch.Tensor, u: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(loc, scale)`` of q(z | x, u) (``log(1 + x)`` first with ``log1p_input``)."""
+        return super().encode(torch.log1p(x) if self.log1p_input else x, u)
 
     def inputs_from_batch(self, batch: Any) -> dict[str, Any]:
         """``(x, factors, u)`` -> ``{"x": x, "u": u}``."""

@@ -76,10 +76,9 @@ class SVAE(IVAE):
             )
         super().__init__(
             encoder, decoder, input_shape, latent_dim, num_actions, prior, likelihood,
-            latent_site, name,
+            log1p_input, latent_site, name,
         )  # fmt: skip
         self.num_actions = num_actions
-        self.log1p_input = log1p_input
 
     @classmethod
     def mlp(  # type: ignore[override]
@@ -96,13 +95,9 @@ class SVAE(IVAE):
         decoder = MLPDecoder(latent_dim, input_shape, tuple(reversed(hidden)))
         return cls(encoder, decoder, input_shape, latent_dim, num_actions, **kwargs)
 
-    def encode(
-        self, x: torch.Tensor, u: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(loc, scale)`` of q(z | x) (``log(1 + x)`` first with ``log1p_input``)."""
-        return super().encode(torch.log1p(x) if self.log1p_input else x, u)
-
     @torch.no_grad()
     def learned_mask(self, threshold: float = 0.5) -> torch.Tensor:
         """The estimated action-to-latent mask ``pi > threshold``, ``(actions, latents)``."""
+        if not isinstance(self.prior, SpikeAndSlab):
+            raise TypeError(f"learned_mask needs a SpikeAndSlab prior, not {type(self.prior)}")
         return self.prior.mask(threshold)
