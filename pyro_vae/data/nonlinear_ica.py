@@ -1,4 +1,4 @@
-"""Piecewise-stationary nonlinear ICA data (Khemakhem et al. 2020, iVAE, Sec. 6.1;
+"""Piecewise-stationary nonlinear ICA data (Khemakhem et al. 2020, iVAE, Section 6;
 Hyvarinen & Morioka 2016, TCL).
 
 Generative process, for ``num_segments`` segments of ``per_segment`` points:

@@ -1,6 +1,6 @@
 """Sparse mechanism shift data (Lopez et al. 2022, "Learning Causal
 Representations of Single Cells via Sparse Mechanism Shift Modeling", the
-simulation of Sec. 5 / the sVAE+ methods).
+simulation of its experiments and of the sVAE+ methods).
 
 Generative process, for ``num_actions`` actions (interventions) of
 ``per_action`` points each:

@@ -1,7 +1,7 @@
 """Precision, recall and F1 of a recovered action-to-latent mask.
 
-Sparse-mechanism-shift models (sVAE, Lopez et al. 2022, Sec. 5.1 "causal
-target identification") estimate which latents each action shifts: a mask
+Sparse-mechanism-shift models (sVAE, Lopez et al. 2022, "causal target
+identification") estimate which latents each action shifts: a mask
 ``M_hat[a, j]`` over learned latents ``j``.  The true mask ``M[a, k]`` is over
 true latents ``k``, and learned latents are identified only up to
 permutation (and sign, and elementwise reparametrisation), so the masks are

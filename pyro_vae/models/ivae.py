@@ -1,5 +1,5 @@
 """The identifiable VAE (Khemakhem et al. 2020, "Variational Autoencoders and
-Nonlinear ICA: A Unifying Framework", Sec. 4).
+Nonlinear ICA: A Unifying Framework", AISTATS).
 
 iVAE is a VAE conditioned on an observed auxiliary variable ``u`` (a
 segment, a time index, a label): the prior is conditional,

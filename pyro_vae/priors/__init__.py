@@ -1,8 +1,8 @@
 """Priors as Pyro programs (see :mod:`pyro_vae.priors.base` for the contract)."""
 
 from pyro_vae.priors.base import LatentContext, PriorProgram
-from pyro_vae.priors.conditional import ConditionalGaussian as ConditionalGaussian
-from pyro_vae.priors.spike_slab import SpikeAndSlab as SpikeAndSlab
+from pyro_vae.priors.conditional import ConditionalGaussian
+from pyro_vae.priors.spike_slab import SpikeAndSlab
 from pyro_vae.priors.standard import StandardNormal
 
-__all__ = ["LatentContext", "PriorProgram", "StandardNormal"]
+__all__ = ["LatentContext", "PriorProgram", "StandardNormal", "ConditionalGaussian", "SpikeAndSlab"]

@@ -1,6 +1,6 @@
 """The sVAE spike-and-slab prior over action effects (Lopez et al. 2022,
 "Learning Causal Representations of Single Cells via Sparse Mechanism Shift
-Modeling", Sec. 3).
+Modeling", the sVAE model).
 
 For action ``a`` and latent ``k``:
 
