@@ -18,6 +18,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+import pyro
 import torch
 
 from pyro_vae.data import NonlinearICA
@@ -75,6 +76,7 @@ def run(
     x, sources, u = data.get_batch(np.arange(len(data)))
     results: dict[str, float] = {}
     codes: dict[str, np.ndarray] = {}
+    pyro.set_rng_seed(seed)  # the networks' initial weights
     for name, model in build_models(data, learn_prior_mean=learn_prior_mean).items():
         fit(model, BetaELBO(1.0), data, steps=steps, batch_size=batch_size, lr=lr,
             device="cpu", seed=seed, progress=progress)  # fmt: skip

@@ -21,6 +21,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+import pyro
 import torch
 
 from pyro_vae.data import SparseMechanismShift
@@ -74,9 +75,9 @@ def run(
     per_action: int = 250,
     latent_dim: int = 15,
     observation: str = "gaussian",
-    steps: int = 20_000,
+    steps: int = 100_000,
     batch_size: int = 128,
-    lr: float = 1e-3,
+    lr: float = 2e-3,
     sparsity: float | None = None,
     init_logit: float = 5.0,
     seed: int = 0,
@@ -91,6 +92,7 @@ def run(
     x, latents, u = data.get_batch(np.arange(len(data)))
     results: dict[str, dict[str, float]] = {}
     masks: dict[str, np.ndarray] = {}
+    pyro.set_rng_seed(seed)  # the networks' initial weights
     for name, model in build_models(data, sparsity=sparsity, init_logit=init_logit).items():
         fit(model, BetaELBO(1.0), data, steps=steps, batch_size=batch_size, lr=lr,
             device="cpu", seed=seed, progress=progress)  # fmt: skip
@@ -146,9 +148,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--observed-dim", type=int, default=100)
     parser.add_argument("--hidden-dim", type=int, default=40, help="of the data's decoder")
     parser.add_argument("--observation", choices=("gaussian", "poisson"), default="gaussian")
-    parser.add_argument("--steps", type=int, default=20_000)
+    parser.add_argument("--steps", type=int, default=100_000)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--sparsity", type=float, help="K of Beta(1, K) (default: latent size)")
     parser.add_argument("--init-logit", type=float, default=5.0, help="initial logit(pi)")
     parser.add_argument("--seed", type=int, default=0)

@@ -84,6 +84,6 @@ register_preset(
             "hidden_dim": 128,
             "obs_scale": 0.1,
         },
-        training={"lr": 1e-3, "batch_size": 128, "steps": 20_000, "latent_dim": 15},
+        training={"lr": 2e-3, "batch_size": 128, "steps": 100_000, "latent_dim": 15},
     )
 )

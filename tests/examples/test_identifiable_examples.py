@@ -26,6 +26,7 @@ def test_ivae_example_runs_and_returns_mcc_of_both_models(tmp_path, capsys):
     assert all(0.0 <= value <= 1.0 for value in results.values())
     assert figure.stat().st_size > 0
     assert "MCC  iVAE" in capsys.readouterr().out
+    assert example.main(argv[:-2]) == results  # seeded: the same numbers again
 
 
 @pytest.mark.parametrize("observation", ["gaussian", "poisson"])
