@@ -11,6 +11,7 @@ likelihood          decoder output                      valid data
 :class:`Bernoulli`  logits                              values in [0, 1]
 :class:`Gaussian`   location (scale fixed or learned)   any finite value
 :class:`Laplace`    location (scale fixed or learned)   any finite value
+:class:`Poisson`    log-rate                            counts (integers >= 0)
 ==================  ==================================  ==================
 
 :class:`Bernoulli` scores grey values in [0, 1] with the binary cross-entropy
@@ -122,11 +123,33 @@ class Laplace(_LocationScale):
         return dist.Laplace(params, self.scale()).to_event(event_dim)
 
 
-LIKELIHOODS: dict[str, type[Likelihood]] = {cls.name: cls for cls in (Bernoulli, Gaussian, Laplace)}
+class Poisson(Likelihood):
+    """Poisson on the log-rate, for count data (e.g. gene expression counts)."""
+
+    name = "poisson"
+
+    def forward(self, params: torch.Tensor, event_dim: int) -> dist.TorchDistribution:
+        return dist.Poisson(params.exp()).to_event(event_dim)
+
+    def mean(self, params: torch.Tensor) -> torch.Tensor:
+        return params.exp()
+
+    def validate(self, x: torch.Tensor) -> None:
+        super().validate(x)
+        if (x < 0).any() or (x != x.round()).any():
+            raise ValueError(
+                "the Poisson likelihood needs counts (integers >= 0), but the data contain "
+                "negative or fractional values; use the 'gaussian' likelihood for real values"
+            )
+
+
+LIKELIHOODS: dict[str, type[Likelihood]] = {
+    cls.name: cls for cls in (Bernoulli, Gaussian, Laplace, Poisson)
+}
 
 
 def get_likelihood(name: str | Likelihood, **kwargs) -> Likelihood:
-    """Build a likelihood from its name (``bernoulli``, ``gaussian``, ``laplace``)."""
+    """Build a likelihood from its name (``bernoulli``, ``gaussian``, ``laplace``, ``poisson``)."""
     if isinstance(name, Likelihood):
         return name
     try:

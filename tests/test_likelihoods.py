@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from pyro_vae.likelihoods import Bernoulli, Gaussian, Laplace, get_likelihood
+from pyro_vae.likelihoods import Bernoulli, Gaussian, Laplace, Poisson, get_likelihood
 
 
 def test_bernoulli_log_prob_is_negative_bce_summed_over_pixels():
@@ -42,3 +42,19 @@ def test_get_likelihood_by_name():
     assert isinstance(get_likelihood("laplace"), Laplace)
     with pytest.raises(ValueError, match="bernoulli"):
         get_likelihood("poisson-ish")
+
+
+def test_poisson_log_prob_mean_and_count_check():
+    log_rate = torch.randn(3, 4)
+    x = torch.tensor([[0.0, 1.0, 2.0, 5.0]]).expand(3, 4)
+    lp = Poisson()(log_rate, 1).log_prob(x)
+    rate = log_rate.exp()
+    expected = (x * log_rate - rate - torch.lgamma(x + 1)).sum(-1)  # log of r^x e^-r / x!
+    assert lp.shape == (3,) and torch.allclose(lp, expected, atol=1e-5)
+    assert torch.allclose(Poisson().mean(log_rate), rate)
+    assert isinstance(get_likelihood("poisson"), Poisson)
+    Poisson().validate(x)
+    with pytest.raises(ValueError, match="counts"):
+        Poisson().validate(torch.tensor([0.5, 2.0]))
+    with pytest.raises(ValueError, match="counts"):
+        Poisson().validate(torch.tensor([-1.0]))

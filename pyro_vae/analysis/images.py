@@ -11,7 +11,7 @@ from PIL import Image
 from torchvision.utils import make_grid
 from torchvision.utils import save_image as _tv_save_image
 
-from pyro_vae.analysis.interface import Inputs
+from pyro_vae.analysis.interface import Inputs, inputs_to
 from pyro_vae.sites import OBSERVED
 from pyro_vae.utils.files import atomic_path
 
@@ -54,14 +54,18 @@ def save_image(image: torch.Tensor, path: str | Path) -> Path:
 
 
 @torch.no_grad()
-def reconstruction_grid(model, x: torch.Tensor, n: int = 8) -> torch.Tensor:
+def reconstruction_grid(
+    model, x: torch.Tensor, n: int = 8, inputs: Inputs | None = None
+) -> torch.Tensor:
     """Rows of originals above their reconstructions (decoded posterior means).
 
-    :param model: a model with ``reconstruct(x)``.
+    :param model: a model with ``reconstruct(x, **inputs)``.
     :param x: a batch of observations; the first ``n`` are shown.
+    :param inputs: further batched arguments of the encoder, e.g. ``{"u": u}`` (iVAE).
     """
     x = x[:n].to(model.device)
-    recon = model.reconstruct(x)
+    kw = {k: (v[:n] if torch.is_tensor(v) else v) for k, v in inputs_to(inputs, x.device).items()}
+    recon = model.reconstruct(x, **kw)
     images = torch.cat([as_images(x), as_images(recon)])
     return make_grid(images, nrow=x.shape[0], padding=2, pad_value=0.5)
 

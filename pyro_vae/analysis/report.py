@@ -141,7 +141,7 @@ def training_section(run: Run) -> Section:
 
 
 def reconstructions_section(model, examples: Examples, n: int = 8) -> Section:
-    grid = reconstruction_grid(model, examples.x, n)
+    grid = reconstruction_grid(model, examples.x, n, examples.inputs)
     body = grid_html(grid, "reconstructions", "top: data; bottom: decoded posterior means")
     return Section("reconstructions", "Reconstructions", body)
 

@@ -120,11 +120,14 @@ def write_images(model, dataset, out: Path, seed: int = 0, n: int = 256) -> dict
     rng = np.random.default_rng(seed)
     idx = torch.from_numpy(rng.choice(len(dataset), size=min(n, len(dataset)), replace=False))
     batch = fetch_batch(dataset, idx)
-    x = model.inputs_from_batch(batch)["x"].to(model.device)
+    inputs = model.inputs_from_batch(batch)
+    x = inputs.pop("x").to(model.device)  # what remains: e.g. the context u of iVAE
     model.eval()
     paths = {
-        "reconstructions": save_image(reconstruction_grid(model, x), out / "reconstructions.png"),
-        "traversal": save_image(traverse(model, x).grid, out / "traversal.png"),
+        "reconstructions": save_image(
+            reconstruction_grid(model, x, inputs=inputs), out / "reconstructions.png"
+        ),
+        "traversal": save_image(traverse(model, x, inputs=inputs).grid, out / "traversal.png"),
     }
     return paths
 

@@ -3,9 +3,11 @@
 from pyro_vae.data.base import FactorGridDataset, GroundTruthDataset
 from pyro_vae.data.digits import Digits
 from pyro_vae.data.dsprites import DSprites, DSpritesFile
+from pyro_vae.data.nonlinear_ica import NonlinearICA
 from pyro_vae.data.pendulum import Pendulum
 from pyro_vae.data.registry import dataset_entries, get_dataset, register_dataset
 from pyro_vae.data.shapes3d import Shapes3D
+from pyro_vae.data.sparse_shift import SparseMechanismShift
 from pyro_vae.data.vision import MNIST, CelebA, FashionMNIST, LabeledImages, Omniglot
 
 __all__ = [
@@ -18,6 +20,8 @@ __all__ = [
     "Shapes3D",
     "DSprites",
     "DSpritesFile",
+    "NonlinearICA",
+    "SparseMechanismShift",
     "GroundTruthDataset",
     "FactorGridDataset",
     "Digits",

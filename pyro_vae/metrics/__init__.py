@@ -24,6 +24,7 @@ from pyro_vae.metrics.dci import (
 from pyro_vae.metrics.evaluate import DEFAULT_METRICS, METRICS, evaluate
 from pyro_vae.metrics.factor_vae import compute_factor_vae, factor_vae_score
 from pyro_vae.metrics.graph import graph_metrics
+from pyro_vae.metrics.mask import mask_scores
 from pyro_vae.metrics.mcc import compute_mcc, mcc
 from pyro_vae.metrics.mic import compute_mic, mic, mic_concepts, mic_tic
 from pyro_vae.metrics.mig import compute_mig, compute_mig_sampled, mig, mig_sampled
@@ -64,6 +65,7 @@ __all__ = [
     "beta_vae_score",
     "factor_vae_score",
     "mcc",
+    "mask_scores",
     "mic",
     "mic_tic",
     "mic_concepts",

@@ -1,6 +1,7 @@
 """Named presets (model + objective + defaults) for Python and the CLI."""
 
 from pyro_vae.zoo import causal as _causal_presets  # noqa: F401  (registers presets)
+from pyro_vae.zoo import identifiable as _identifiable_presets  # noqa: F401  (registers presets)
 from pyro_vae.zoo import ladder as _ladder_presets  # noqa: F401  (registers presets)
 from pyro_vae.zoo import objectives as _objective_presets  # noqa: F401  (registers presets)
 from pyro_vae.zoo import vae as _vae_presets  # noqa: F401  (registers presets)
