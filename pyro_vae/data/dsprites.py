@@ -64,6 +64,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from pyro_vae.data._file_rows import FileRows
 from pyro_vae.data.base import FactorGridDataset
 from pyro_vae.data.files import (
     ChecksumError,
@@ -344,7 +345,7 @@ def _npy_header(f) -> tuple[tuple[int, ...], np.dtype, bool]:
     return shape, dtype, fortran
 
 
-class DSpritesFile(FactorGridDataset):
+class DSpritesFile(FileRows, FactorGridDataset):
     """The original dSprites file: ``dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz`` or
     ``.hdf5``.
 
@@ -389,6 +390,7 @@ class DSpritesFile(FactorGridDataset):
 
     factor_names = FACTOR_NAMES
     factor_sizes = FACTOR_SIZES
+    _subset_name = "dSprites"
     observation_shape = (1, IMAGE_SIZE, IMAGE_SIZE)
     default_likelihood = "bernoulli"
     shape_names = SHAPE_NAMES
@@ -661,51 +663,14 @@ class DSpritesFile(FactorGridDataset):
                 images = np.asarray(source[rows])
         return self._binary(images)
 
-    def close(self) -> None:
-        """Close the file handle kept by ``in_memory=False`` (reopened when needed)."""
-        if self._lazy is not None and self.format == "hdf5" and self._lazy_pid == os.getpid():
-            self._lazy.file.close()
-        self._lazy = self._lazy_pid = None
+    def _lazy_is_h5(self) -> bool:
+        return self.format == "hdf5"  # else a memory map, nothing to close
 
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_lazy"] = state["_lazy_pid"] = None  # reopened in the new process
-        return state
-
-    # -- the dataset protocol ----------------------------------------------------------------
-
-    def __len__(self) -> int:
-        return self._n
-
-    def _check_rows(self, index) -> np.ndarray:
-        rows = np.atleast_1d(np.asarray(index, dtype=np.int64))
-        if (rows < 0).any() or (rows >= self._n).any():
-            raise IndexError(f"index out of range for a dataset of {self._n} items")
-        return rows
+    # -- the dataset protocol (closing, pickling, len, rows, sampling: FileRows) -------------
 
     def index_to_factors(self, index: int | np.ndarray) -> np.ndarray:
         """Factor classes of item(s) ``index`` (the file's rows): shape ``(n, 5)``."""
         return self._classes[self._check_rows(index)]
-
-    def factors_to_index(self, factors: np.ndarray) -> np.ndarray:
-        """Item index of each factor tuple; raises ``KeyError`` for a tuple not in the file."""
-        grid = super().factors_to_index(factors)
-        if self._row_of_grid is None:
-            return grid
-        rows = self._row_of_grid[grid]
-        if (rows < 0).any():
-            missing = self._check_factors(factors)[np.argmax(rows < 0)]
-            raise KeyError(
-                f"factors {tuple(int(v) for v in missing)} are not in {str(self.path)!r} "
-                f"(a subset of dSprites)"
-            )
-        return rows
-
-    def sample_factors(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Draw ``n`` factor tuples uniformly from those the file holds."""
-        if self._row_of_grid is None:
-            return super().sample_factors(n, rng)
-        return self._classes[rng.integers(0, self._n, size=n)]
 
     def factor_values(self, factors: np.ndarray) -> np.ndarray:
         """The file's ``latents_values`` (without color) for factor classes: ``(n, 5)``."""
@@ -715,12 +680,6 @@ class DSpritesFile(FactorGridDataset):
         """Images for factor classes: ``(n, 1, 64, 64)`` float32 in {0, 1}."""
         images = self._images(self.factors_to_index(factors))
         return torch.from_numpy(images).unsqueeze(1).to(torch.float32)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        if index < 0:
-            index += self._n
-        x, f = self.get_batch([index])
-        return x[0], f[0]
 
     def get_batch(self, indices: Sequence[int] | np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         rows = self._check_rows(indices)

@@ -51,6 +51,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from pyro_vae.data._file_rows import FileRows
 from pyro_vae.data.base import FactorGridDataset
 from pyro_vae.data.files import (
     ChecksumError,
@@ -112,7 +113,7 @@ _LAZY_CHUNK_WARN = 64  # warn about lazy reads from chunks holding more images t
 _VALUE_ATOL = 1e-4
 
 
-class Shapes3D(FactorGridDataset):
+class Shapes3D(FileRows, FactorGridDataset):
     """3dshapes read from DeepMind's ``3dshapes.h5``.
 
     Items are ``(x, factors)``: ``x`` a ``float32`` tensor ``(3, 64, 64)`` with values in
@@ -143,6 +144,7 @@ class Shapes3D(FactorGridDataset):
 
     factor_names = FACTOR_NAMES
     factor_sizes = FACTOR_SIZES
+    _subset_name = "3dshapes"
     observation_shape = (3, 64, 64)
     default_likelihood = "bernoulli"
 
@@ -331,54 +333,11 @@ class Shapes3D(FactorGridDataset):
         x = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
         return x.to(torch.float32).div_(255.0)
 
-    def close(self) -> None:
-        """Close the file handle kept for lazy reads (reopened when needed)."""
-        if self._lazy is not None and self._lazy_pid == os.getpid():
-            self._lazy.file.close()
-        self._lazy = self._lazy_pid = None
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_lazy"] = state["_lazy_pid"] = None  # reopened in the new process
-        return state
-
-    # -- the dataset protocol ----------------------------------------------------------------
-
-    def __len__(self) -> int:
-        return self._n
-
-    def _check_rows(self, index) -> np.ndarray:
-        rows = np.atleast_1d(np.asarray(index, dtype=np.int64))
-        if (rows < 0).any() or (rows >= self._n).any():
-            raise IndexError(f"index out of range for a dataset of {self._n} items")
-        return rows
+    # -- the dataset protocol (closing, pickling, len, rows, sampling: FileRows) -------------
 
     def index_to_factors(self, index: int | np.ndarray) -> np.ndarray:
         """Factor classes of item(s) ``index``: shape ``(n, 6)``."""
         return self._classes[self._check_rows(index)]
-
-    def factors_to_index(self, factors: np.ndarray) -> np.ndarray:
-        """Item index of each factor tuple (the inverse of :meth:`index_to_factors`).
-
-        :raises KeyError: a factor tuple is not in a subset file.
-        """
-        grid = super().factors_to_index(factors)
-        if self._row_of_grid is None:
-            return grid
-        rows = self._row_of_grid[grid]
-        if (rows < 0).any():
-            missing = self._check_factors(factors)[np.argmax(rows < 0)]
-            raise KeyError(
-                f"factors {tuple(int(v) for v in missing)} are not in {str(self.path)!r} "
-                f"(a subset of 3dshapes)"
-            )
-        return rows
-
-    def sample_factors(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Draw ``n`` factor tuples uniformly from those the file holds."""
-        if self._row_of_grid is None:
-            return super().sample_factors(n, rng)
-        return self._classes[rng.integers(0, self._n, size=n)]
 
     def factor_values(self, factors: np.ndarray) -> np.ndarray:
         """The file's label values for factor classes: ``(n, 6)`` float64."""
@@ -389,12 +348,6 @@ class Shapes3D(FactorGridDataset):
     def observations_from_factors(self, factors: np.ndarray) -> torch.Tensor:
         """Images for factor classes ``(n, 6)``: ``(n, 3, 64, 64)`` float32 in [0, 1]."""
         return self._to_tensor(self._images(self.factors_to_index(factors)))
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        if index < 0:
-            index += self._n
-        x, f = self.get_batch([index])
-        return x[0], f[0]
 
     def get_batch(self, indices: Sequence[int] | np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         rows = self._check_rows(indices)
