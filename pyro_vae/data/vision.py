@@ -108,6 +108,26 @@ def _torchvision_download(name: str, root: Path, build, group: str | None = None
         ) from e
 
 
+def _prechecked(tv_class: type) -> type:
+    """``tv_class`` (a torchvision dataset) without its own integrity check: the files have
+    been checked by :func:`~pyro_vae.data.download.prepare_files`."""
+
+    class _Checked(tv_class):
+        def _check_integrity(self) -> bool:  # prepare_files has checked the files
+            return True
+
+    return _Checked
+
+
+def _resize_to_tensor(size: int, *before):
+    """The transform ``before`` (PIL transforms), resize to ``size`` x ``size``, uint8 tensor."""
+    from torchvision import transforms
+
+    return transforms.Compose(
+        [*before, transforms.Resize((int(size), int(size))), transforms.PILToTensor()]
+    )
+
+
 def _split(name: str, split: str, train: bool | None, choices: dict[str, str]) -> str:
     """Resolve ``split`` (or the torchvision-style ``train`` flag) to a canonical split."""
     if train is not None:
@@ -419,7 +439,6 @@ class Omniglot(LabeledImages):
     ) -> None:
         super().__init__(cache=cache, binarize=binarize, seed=seed)
         import torchvision
-        from torchvision import transforms
 
         name = self._name
         root = _need_root(name, root)
@@ -440,15 +459,11 @@ class Omniglot(LabeledImages):
             )
         prepare_files(name, get_source(name), root, checksums, group=self.split)
 
-        class _Checked(torchvision.datasets.Omniglot):
-            def _check_integrity(self) -> bool:  # prepare_files has checked the files
-                return True
-
         self.observation_shape = (1, int(size), int(size))
-        transform = transforms.Compose(
-            [transforms.Resize((int(size), int(size))), transforms.PILToTensor()]
+        transform = _resize_to_tensor(size)
+        tv = _prechecked(torchvision.datasets.Omniglot)(
+            root, background=background, transform=transform, download=False
         )
-        tv = _Checked(root, background=background, transform=transform, download=False)
         # sort alphabets, characters and images by name (torchvision keeps os.listdir order)
         old = tv._characters
         tv._characters = sorted(old)
@@ -545,21 +560,13 @@ class CelebA(LabeledImages):
         source = get_source(name)
         prepare_files(name, source, root, checksums)
 
-        class _Checked(torchvision.datasets.CelebA):
-            def _check_integrity(self) -> bool:  # prepare_files has checked the files
-                return True
-
         self.observation_shape = (3, int(size), int(size))
-        transform = transforms.Compose(
-            [
-                transforms.CenterCrop(int(crop)),
-                transforms.Resize((int(size), int(size))),
-                transforms.PILToTensor(),
-            ]
-        )
+        transform = _resize_to_tensor(size, transforms.CenterCrop(int(crop)))
         folder = source.folder(root)
         try:
-            tv = _Checked(root, self.split, "attr", transform=transform, download=False)
+            tv = _prechecked(torchvision.datasets.CelebA)(
+                root, self.split, "attr", transform=transform, download=False
+            )
         except (ValueError, IndexError, RuntimeError) as e:
             raise DatasetFileError(
                 f"{name}: cannot read the text files in {str(folder)!r} ({type(e).__name__}: "
