@@ -14,7 +14,8 @@ from pyro.infer.util import is_validation_enabled
 from torch import nn
 
 from pyro_vae.likelihoods import Likelihood, get_likelihood
-from pyro_vae.sites import DATA_PLATE
+from pyro_vae.priors import LatentContext
+from pyro_vae.sites import DATA_PLATE, OBSERVED
 
 _INSTANCE_COUNTER = itertools.count()
 
@@ -96,6 +97,29 @@ class LatentVariableModel(nn.Module):
             )
         idx = torch.arange(batch_size, device=device)
         return pyro.plate(self.data_plate, dataset_size, subsample=idx, device=device)
+
+    def context(
+        self,
+        batch_size: int,
+        u: torch.Tensor | None,
+        dataset_size: int | None,
+        x: torch.Tensor | None = None,
+    ) -> LatentContext:
+        """The :class:`~pyro_vae.priors.LatentContext` handed to the prior: the data plate
+        on ``x``'s device (the model's without ``x``) and the observed context ``u``."""
+        device = x.device if x is not None else self.device
+        return LatentContext(
+            plate=self.plate(batch_size, dataset_size, device),
+            batch_size=batch_size,
+            u=u,
+            device=device,
+        )
+
+    def observe(self, plate: pyro.plate, params: torch.Tensor, x: torch.Tensor | None) -> None:
+        """The observation site ``"x" ~ likelihood(params)`` (every pixel in the event) in
+        the data plate; ``x=None`` samples."""
+        with plate:
+            pyro.sample(OBSERVED, self.likelihood(params, len(self.input_shape)), obs=x)
 
     def check_input(self, x: torch.Tensor) -> int:
         """Check the shape (always) and range (under Pyro validation) of a batch;

@@ -37,13 +37,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import pyro
 import torch
 from torch import nn
 
 from pyro_vae.likelihoods import Likelihood
 from pyro_vae.models.base import LatentVariableModel
-from pyro_vae.priors import LatentContext
 from pyro_vae.priors.scm import LinearSCMNormal, SCMPrior
 
 
@@ -107,15 +105,6 @@ class CausalVAE(LatentVariableModel):
             )
         return {"x": batch[0], "u": batch[2]}
 
-    def context(self, batch_size, u, dataset_size, x=None) -> LatentContext:
-        device = x.device if x is not None else self.device
-        return LatentContext(
-            plate=self.plate(batch_size, dataset_size, device),
-            batch_size=batch_size,
-            u=u,
-            device=device,
-        )
-
     def _concepts(self, flat: torch.Tensor) -> torch.Tensor:
         return flat.reshape(*flat.shape[:-1], self.num_concepts, self.concept_dim)
 
@@ -139,8 +128,7 @@ class CausalVAE(LatentVariableModel):
         ctx = self.context(n, u, dataset_size, x)
         z = self.prior(ctx)
         params = self.decoder(z.reshape(n, self.latent_dim))
-        with ctx.plate:
-            pyro.sample("x", self.likelihood(params, len(self.input_shape)), obs=x)
+        self.observe(ctx.plate, params, x)
         return params
 
     def guide(

@@ -227,9 +227,7 @@ class LadderVAE(LatentVariableModel):
     def _context(self, x, batch_size, u, dataset_size) -> LatentContext:
         if u is not None:
             raise ValueError("LadderVAE has no observed context u; pass x only")
-        n = self.batch_size_of(x, batch_size)
-        device = x.device if x is not None else self.device
-        return LatentContext(self.plate(n, dataset_size, device), n, None, device)
+        return self.context(self.batch_size_of(x, batch_size), None, dataset_size, x)
 
     def _decoder_params(self, z1: torch.Tensor) -> torch.Tensor:
         if self.frontend == "conv":
@@ -250,8 +248,7 @@ class LadderVAE(LatentVariableModel):
         ctx = self._context(x, batch_size, u, dataset_size)
         z1 = self.prior(ctx)
         params = self._decoder_params(z1)
-        with ctx.plate:
-            pyro.sample("x", self.likelihood(params, len(self.input_shape)), obs=x)
+        self.observe(ctx.plate, params, x)
         return params
 
     def guide(

@@ -106,16 +106,6 @@ class VAE(LatentVariableModel):
         )
 
     # ------------------------------------------------------------ model/guide
-    def context(self, batch_size: int, u, dataset_size, x=None) -> LatentContext:
-        """The :class:`~pyro_vae.priors.LatentContext` handed to the prior."""
-        device = x.device if x is not None else self.device
-        return LatentContext(
-            plate=self.plate(batch_size, dataset_size, device),
-            batch_size=batch_size,
-            u=u,
-            device=device,
-        )
-
     def model(
         self,
         x: torch.Tensor | None = None,
@@ -130,8 +120,7 @@ class VAE(LatentVariableModel):
         ctx = self.context(n, u, dataset_size, x)
         z = self.prior(ctx)
         params = self.decoder(z)
-        with ctx.plate:
-            pyro.sample("x", self.likelihood(params, len(self.input_shape)), obs=x)
+        self.observe(ctx.plate, params, x)
         return params
 
     def guide(
