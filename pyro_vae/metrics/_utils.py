@@ -80,7 +80,7 @@ def constant_columns(x: np.ndarray) -> np.ndarray:
     return np.flatnonzero((x == x[:1]).all(axis=0))
 
 
-def warn_constant_codes(codes: np.ndarray, metric: str) -> list[int]:
+def warn_constant_codes(codes: np.ndarray, metric: str, stacklevel: int = 3) -> list[int]:
     """Warn about collapsed (constant) latent dimensions; returns their indices."""
     const = constant_columns(codes).tolist()
     if const:
@@ -88,13 +88,16 @@ def warn_constant_codes(codes: np.ndarray, metric: str) -> list[int]:
             f"{metric}: latent dimension(s) {const} are constant (collapsed latents); "
             "they carry no information and score as such",
             MetricWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
     return const
 
 
 def split_constant_factors(
-    factors: np.ndarray, metric: str, factor_names: Sequence[str] | None = None
+    factors: np.ndarray,
+    metric: str,
+    factor_names: Sequence[str] | None = None,
+    stacklevel: int = 3,
 ) -> tuple[list[int], list[int]]:
     """Split factor columns into ``(kept, constant)`` index lists, warning about
     constant ones, which every metric leaves out of its averages."""
@@ -106,9 +109,31 @@ def split_constant_factors(
             f"{metric}: factor(s) {named} are constant in the sample; they carry no "
             "information and are left out of the score",
             MetricWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
     return kept, const
+
+
+def check_codes_factors(
+    codes: np.ndarray | torch.Tensor,
+    factors: np.ndarray | torch.Tensor,
+    metric: str,
+    factor_names: Sequence[str] | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[str], list[int], list[int], list[int]]:
+    """The checks a score of ``codes`` against ``factors`` starts with: both as 2-D arrays
+    with the same rows (:func:`check_codes`, :func:`check_factors`), the factor names, and a
+    warning for constant codes and for constant factors (warnings point at the metric's
+    caller).
+
+    :returns: ``(codes, factors, names, collapsed, kept, constant)``: the indices of the
+        constant codes, of the factors kept and of the constant factors.
+    """
+    codes = check_codes(codes)
+    factors = check_factors(factors, codes.shape[0])
+    names = default_factor_names(factors.shape[1], factor_names)
+    collapsed = warn_constant_codes(codes, metric, stacklevel=4)
+    kept, constant = split_constant_factors(factors, metric, names, stacklevel=4)
+    return codes, factors, names, collapsed, kept, constant
 
 
 def warn_single_valued_factors(

@@ -27,12 +27,8 @@ from scipy.stats import rankdata
 
 from pyro_vae.data.base import GroundTruthDataset
 from pyro_vae.metrics._utils import (
-    check_codes,
-    check_factors,
-    default_factor_names,
-    split_constant_factors,
+    check_codes_factors,
     to_builtin,
-    warn_constant_codes,
 )
 from pyro_vae.metrics.sampling import (
     DEFAULT_EVAL_BATCH_SIZE,
@@ -82,11 +78,9 @@ def mcc(
         "matched_correlations" (signed), "correlation_matrix", ...}``; source
         indices refer to the columns of ``sources``.
     """
-    codes = check_codes(codes)
-    sources = check_factors(sources, codes.shape[0])
-    names = default_factor_names(sources.shape[1], factor_names)
-    collapsed = warn_constant_codes(codes, "MCC")
-    kept, constant = split_constant_factors(sources, "MCC", names)
+    codes, sources, names, collapsed, kept, constant = check_codes_factors(
+        codes, sources, "MCC", factor_names
+    )
     corr = correlation_matrix(codes, sources[:, kept], correlation)
     rows, cols = linear_sum_assignment(np.abs(corr), maximize=True)
     matched = corr[rows, cols]

@@ -33,6 +33,7 @@ from pyro_vae.data.base import GroundTruthDataset
 from pyro_vae.metrics._utils import (
     MetricWarning,
     check_codes,
+    check_codes_factors,
     check_factors,
     default_factor_names,
     discrete_mutual_info,
@@ -93,11 +94,9 @@ def modularity(
     :returns: ``{"modularity", "num_bins", "num_points",
         "modularity_per_code", "mutual_information", ...}``.
     """
-    codes = check_codes(codes)
-    factors = check_factors(factors, codes.shape[0])
-    names = default_factor_names(factors.shape[1], factor_names)
-    collapsed = warn_constant_codes(codes, "modularity")
-    kept, constant = split_constant_factors(factors, "modularity", names)
+    codes, factors, names, collapsed, kept, constant = check_codes_factors(
+        codes, factors, "modularity", factor_names
+    )
     mi = discrete_mutual_info(histogram_discretize(codes, num_bins), factors[:, kept])
     score, per_code = modularity_from_mutual_info(mi)
     return to_builtin(
