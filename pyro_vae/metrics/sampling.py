@@ -107,6 +107,16 @@ def sample_posterior_factors(
 VOTES_PER_CHUNK = 256
 
 
+def _vote_chunks(
+    num_points: int, num_factors: int, rng: np.random.Generator
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The fixed factor of each of ``num_points`` votes, uniform over the factors, and the
+    same labels in chunks of :data:`VOTES_PER_CHUNK`."""
+    labels = rng.integers(0, num_factors, size=num_points).astype(np.int64)
+    starts = range(0, num_points, VOTES_PER_CHUNK)
+    return labels, [labels[start : start + VOTES_PER_CHUNK] for start in starts]
+
+
 def sample_beta_vae_features(
     representation_fn: RepresentationFn,
     dataset: GroundTruthDataset,
@@ -128,10 +138,9 @@ def sample_beta_vae_features(
         and the ``(num_points,)`` int64 fixed-factor indices.
     """
     K = dataset.num_factors
-    labels = rng.integers(0, K, size=num_points).astype(np.int64)
+    labels, chunks = _vote_chunks(num_points, K, rng)
     feats = []
-    for start in range(0, num_points, VOTES_PER_CHUNK):
-        lab = labels[start : start + VOTES_PER_CHUNK]
+    for lab in chunks:
         m = len(lab)
         f1 = np.asarray(dataset.sample_factors(m * batch_size, rng), dtype=np.int64)
         f2 = np.asarray(dataset.sample_factors(m * batch_size, rng), dtype=np.int64)
@@ -167,10 +176,9 @@ def sample_factor_vae_variances(
     if batch_size < 2:
         raise ValueError(f"batch_size must be >= 2 for a variance, got {batch_size}")
     K = dataset.num_factors
-    labels = rng.integers(0, K, size=num_points).astype(np.int64)
+    labels, chunks = _vote_chunks(num_points, K, rng)
     out = []
-    for start in range(0, num_points, VOTES_PER_CHUNK):
-        lab = labels[start : start + VOTES_PER_CHUNK]
+    for lab in chunks:
         m = len(lab)
         f = np.asarray(dataset.sample_factors(m * batch_size, rng), dtype=np.int64)
         f = f.reshape(m, batch_size, K)
