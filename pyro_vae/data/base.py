@@ -48,6 +48,24 @@ class GroundTruthDataset(Dataset):
     def num_factors(self) -> int:
         return len(self.factor_sizes)
 
+    def _check_factors(self, factors: np.ndarray) -> np.ndarray:
+        factors = np.asarray(factors, dtype=np.int64)
+        if factors.ndim == 1:
+            factors = factors[None, :]
+        if factors.ndim != 2 or factors.shape[1] != self.num_factors:
+            raise ValueError(
+                f"factors must have shape (n, {self.num_factors}) for factors "
+                f"{self.factor_names}, got {factors.shape}"
+            )
+        sizes = np.asarray(self.factor_sizes)
+        if (factors < 0).any() or (factors >= sizes).any():
+            bad = np.argwhere((factors < 0) | (factors >= sizes))[0]
+            raise ValueError(
+                f"factor {self.factor_names[bad[1]]!r} has class {factors[tuple(bad)]}, "
+                f"outside [0, {sizes[bad[1]] - 1}]"
+            )
+        return factors
+
     def sample_factors(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """Draw ``n`` factor tuples, shape ``(n, num_factors)``, dtype int64."""
         raise NotImplementedError
@@ -78,24 +96,6 @@ class FactorGridDataset(GroundTruthDataset):
 
     def __len__(self) -> int:
         return math.prod(self.factor_sizes)
-
-    def _check_factors(self, factors: np.ndarray) -> np.ndarray:
-        factors = np.asarray(factors, dtype=np.int64)
-        if factors.ndim == 1:
-            factors = factors[None, :]
-        if factors.ndim != 2 or factors.shape[1] != self.num_factors:
-            raise ValueError(
-                f"factors must have shape (n, {self.num_factors}) for factors "
-                f"{self.factor_names}, got {factors.shape}"
-            )
-        sizes = np.asarray(self.factor_sizes)
-        if (factors < 0).any() or (factors >= sizes).any():
-            bad = np.argwhere((factors < 0) | (factors >= sizes))[0]
-            raise ValueError(
-                f"factor {self.factor_names[bad[1]]!r} has class {factors[tuple(bad)]}, "
-                f"outside [0, {sizes[bad[1]] - 1}]"
-            )
-        return factors
 
     def index_to_factors(self, index: int | np.ndarray) -> np.ndarray:
         """Factor classes of item(s) ``index``: shape ``(n, num_factors)``."""

@@ -327,22 +327,7 @@ class Pendulum(GroundTruthDataset):
         return len(self._factors)
 
     def _check_factors(self, factors: np.ndarray) -> np.ndarray:
-        factors = np.asarray(factors, dtype=np.int64)
-        if factors.ndim == 1:
-            factors = factors[None, :]
-        if factors.ndim != 2 or factors.shape[1] != self.num_factors:
-            raise ValueError(
-                f"factors must have shape (n, {self.num_factors}) for {self.factor_names}, "
-                f"got {factors.shape}"
-            )
-        sizes = np.asarray(self.factor_sizes)
-        bad = (factors < 0) | (factors >= sizes)
-        if bad.any():
-            row, k = np.argwhere(bad)[0]
-            raise ValueError(
-                f"factor {self.factor_names[k]!r} has class {factors[row, k]}, "
-                f"outside [0, {sizes[k] - 1}]"
-            )
+        factors = super()._check_factors(factors)  # shape and class ranges
         expected = self._complete(factors[:, :2], self._raw_from_free(factors[:, :2]))
         wrong = expected[:, 2:] != factors[:, 2:]
         if wrong.any():
