@@ -7,7 +7,7 @@ this machine under load); one thread is as fast when the machine is idle.
 
 import pytest
 
-from tests.analysis.toyrun import one_thread
+from tests.threads import one_thread
 
 
 @pytest.fixture(autouse=True)

@@ -19,14 +19,6 @@ GRAPH = torch.tensor(
 DESCENDANTS = {0: {2, 3}, 1: {2, 3}, 2: {3}, 3: set()}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _model():
     torch.manual_seed(0)
     model = CausalVAE(

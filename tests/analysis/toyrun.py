@@ -1,23 +1,10 @@
 """A tiny fitted run on the toy dataset, for report and CLI tests."""
 
-import contextlib
 from pathlib import Path
-
-import torch
 
 import tests.toy  # noqa: F401  (registers toy-squares)
 from pyro_vae.cli import main
-
-
-@contextlib.contextmanager
-def one_thread():
-    """Run the block with ``torch.set_num_threads(1)``, restoring the setting."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+from tests.threads import one_thread
 
 
 def fit_toy_run(out: Path, steps: int = 5, latent_dim: int = 3) -> Path:

@@ -8,7 +8,8 @@ from PIL import Image
 
 from pyro_vae.cli import build_parser, demo, main
 from tests.analysis.htmlcheck import parse_report
-from tests.analysis.toyrun import fit_toy_run, one_thread
+from tests.analysis.toyrun import fit_toy_run
+from tests.threads import one_thread
 
 
 @pytest.fixture(autouse=True)

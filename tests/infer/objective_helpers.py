@@ -2,7 +2,6 @@
 user-written Laplace prior, fixed posteriors, a two-layer hierarchy, and an
 SVI check that the loss goes down."""
 
-import contextlib
 import math
 
 import pyro
@@ -13,6 +12,7 @@ from pyro.optim import Adam
 from torch import nn
 
 from pyro_vae.models import VAE
+from tests.threads import one_thread as single_thread  # also used by the objective tests
 from tests.toy import ToySquares
 
 
@@ -37,17 +37,6 @@ class LaplacePrior(nn.Module):
     def forward(self, ctx):
         with ctx.plate:
             return pyro.sample("z", dist.Laplace(self.loc, 1.0).to_event(1))
-
-
-@contextlib.contextmanager
-def single_thread():
-    """Tiny models step many times faster on one thread than on two busy ones."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def svi_losses(vae, loss, x, steps: int = 40, lr: float = 1e-2, evals: int = 8):

@@ -15,6 +15,7 @@ from pyro_vae.models import CausalVAE
 from pyro_vae.nets import MLPDecoder, MLPEncoder
 from pyro_vae.priors.scm import dag_constraint, label_loss
 from pyro_vae.train import CHECKPOINT_NAME, fit, load_checkpoint
+from tests.threads import one_thread
 
 N_CONCEPTS, CONCEPT_DIM, SIDE = 3, 2, 10
 
@@ -22,10 +23,8 @@ N_CONCEPTS, CONCEPT_DIM, SIDE = 3, 2, 10
 @pytest.fixture(autouse=True)
 def _one_thread():
     """These networks are tiny: one thread is faster, and far faster on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with one_thread():
+        yield
 
 
 def _model(seed=0, **prior_options):

@@ -20,6 +20,7 @@ from pyro_vae.priors.scm import (
     dag_constraint,
     label_loss,
 )
+from tests.threads import one_thread
 
 CHAIN = torch.tensor([[0.0, 2.0, 0.0], [0.0, 0.0, 3.0], [0.0, 0.0, 0.0]])  # 0 -> 1 -> 2
 CYCLIC = torch.tensor([[0.0, 0.5, 0.0], [0.0, 0.0, 0.7], [0.4, 0.0, 0.0]])  # 0 -> 1 -> 2 -> 0
@@ -28,10 +29,8 @@ CYCLIC = torch.tensor([[0.0, 0.5, 0.0], [0.0, 0.0, 0.7], [0.4, 0.0, 0.0]])  # 0 
 @pytest.fixture(autouse=True)
 def _one_thread():
     """These networks are tiny: one thread is faster, and far faster on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with one_thread():
+        yield
 
 
 def test_causal_layer_on_a_known_dag_matches_hand_computation():
