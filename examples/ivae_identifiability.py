@@ -95,7 +95,7 @@ def plot(codes: dict[str, np.ndarray], sources: np.ndarray, mcc: dict[str, float
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from pyro_vae.utils.files import atomic_path
+    from pyro_vae.analysis import save_figure
 
     dims = sources.shape[1]
     fig, axes = plt.subplots(len(codes), dims, figsize=(2.2 * dims, 2.3 * len(codes)))
@@ -112,9 +112,7 @@ def plot(codes: dict[str, np.ndarray], sources: np.ndarray, mcc: dict[str, float
             if k == 0:
                 ax.set_ylabel(f"{name} (MCC {mcc[name]:.2f})\nmatched latent")
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
+    path = save_figure(fig, path, dpi=110)
     plt.close(fig)
     return path
 

@@ -118,7 +118,7 @@ def plot(true_mask: np.ndarray, masks: dict[str, np.ndarray], results, path) -> 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from pyro_vae.utils.files import atomic_path
+    from pyro_vae.analysis import save_figure
 
     shown = slice(0, min(30, true_mask.shape[0]))
     panels = {"true mask": true_mask, **masks}
@@ -133,9 +133,7 @@ def plot(true_mask: np.ndarray, masks: dict[str, np.ndarray], results, path) -> 
         ax.set_xlabel("latent (matched)")
     axes[0].set_ylabel("action")
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
+    path = save_figure(fig, path, dpi=110)
     plt.close(fig)
     return path
 
