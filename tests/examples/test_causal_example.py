@@ -1,15 +1,12 @@
 """examples/causal_vae_pendulum.py runs end to end at a tiny size."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from tests.examples.scripts import load_example
 from tests.threads import one_thread
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "causal_vae_pendulum.py"
 
 
 @pytest.fixture(autouse=True)
@@ -19,15 +16,8 @@ def _one_thread():
         yield
 
 
-def _load_example():
-    spec = importlib.util.spec_from_file_location("causal_vae_pendulum", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_example_trains_evaluates_and_writes_the_grid(tmp_path, capsys):
-    example = _load_example()
+    example = load_example("causal_vae_pendulum")
     out = tmp_path / "run"
     args = ["--out", str(out), "--image-size", "16", "--steps", "4", "--batch-size", "8"]
     args += ["--eval-points", "60", "--dag-update-every", "2"]
@@ -54,7 +44,7 @@ def test_example_trains_evaluates_and_writes_the_grid(tmp_path, capsys):
 
 
 def test_example_scores_the_beta_vae_baseline_the_same_way(tmp_path):
-    example = _load_example()
+    example = load_example("causal_vae_pendulum")
     args = ["--out", str(tmp_path), "--image-size", "16", "--steps", "2", "--batch-size", "8"]
     results = example.main(args + ["--eval-points", "40", "--model", "beta-vae"])
     assert results["model"] == "beta-vae" and 0.0 <= results["mic"] <= 1.0

@@ -1,15 +1,10 @@
 """The "write your own prior" tutorial script runs at its tiny size."""
 
-import importlib.util
-from pathlib import Path
-
-SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "custom_prior.py"
+from tests.examples.scripts import load_example
 
 
 def test_custom_prior_tutorial_runs_tiny(tmp_path):
-    spec = importlib.util.spec_from_file_location("custom_prior", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_example("custom_prior")
     results = module.main(["--tiny", "--latent-dim", "4", "--out", str(tmp_path)])
     assert set(results) == {"beta-vae (beta=4)", "beta-tcvae (beta=6)"}
     for r in results.values():

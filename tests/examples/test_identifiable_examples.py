@@ -1,23 +1,13 @@
 """The identifiability examples run end to end at a tiny size."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.examples.scripts import load_example
 
 
 def test_ivae_example_runs_and_returns_mcc_of_both_models(tmp_path, capsys):
-    example = _load("ivae_identifiability")
+    example = load_example("ivae_identifiability")
     figure = tmp_path / "ivae.png"
     argv = ["--segments", "3", "--per-segment", "20", "--latent-dim", "2", "--steps", "4",
             "--batch-size", "16", "--figure", str(figure)]  # fmt: skip
@@ -31,7 +21,7 @@ def test_ivae_example_runs_and_returns_mcc_of_both_models(tmp_path, capsys):
 
 @pytest.mark.parametrize("observation", ["gaussian", "poisson"])
 def test_svae_example_runs_and_returns_mcc_and_mask_scores(tmp_path, observation):
-    example = _load("svae_sparse_shift")
+    example = load_example("svae_sparse_shift")
     figure = tmp_path / "svae.png"
     argv = ["--actions", "4", "--per-action", "10", "--latent-dim", "2", "--observed-dim", "6",
             "--hidden-dim", "3", "--steps", "4", "--batch-size", "8", "--observation",
@@ -54,6 +44,6 @@ SMALL_INSTANCE = dict(
 @pytest.mark.slow
 def test_ivae_beats_the_vae_on_a_small_seeded_instance():
     torch.set_num_threads(1)  # tiny networks: one thread is fastest (and immune to load)
-    results = _load("ivae_identifiability").run(**SMALL_INSTANCE)
+    results = load_example("ivae_identifiability").run(**SMALL_INSTANCE)
     assert results["ivae"] > 0.9
     assert results["ivae"] > results["vae"] + 0.07

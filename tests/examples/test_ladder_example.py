@@ -1,18 +1,13 @@
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ladder_vae.py"
+from tests.examples.scripts import load_example
 
 
 @pytest.fixture(scope="module")
 def example():
-    spec = importlib.util.spec_from_file_location("ladder_vae_example", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_example("ladder_vae")
 
 
 def test_tiny_run_reports_likelihood_and_active_units(example, tmp_path, capsys):

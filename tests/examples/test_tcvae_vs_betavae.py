@@ -1,16 +1,12 @@
 """The beta-TCVAE vs beta-VAE MIG comparison script runs at its tiny size."""
 
-import importlib.util
 import json
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "tcvae_vs_betavae.py"
+from tests.examples.scripts import load_example
 
 
 def test_tcvae_vs_betavae_runs_tiny_and_reports_both_migs(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("tcvae_vs_betavae", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_example("tcvae_vs_betavae")
     results = module.main(["--tiny", "--latent-dim", "3", "--out", str(tmp_path)])
     assert set(results) == {"beta-vae", "beta-tcvae"}
     for r in results.values():
