@@ -2,16 +2,21 @@
 
 :class:`FileRows` is a mixin for a :class:`~pyro_vae.data.base.FactorGridDataset` whose items
 are the rows of one file (the full factor grid in grid order, or a subset of it in any order).
-It keeps the per-process lazy file handle (closed by :meth:`FileRows.close`, dropped when
-pickled for a worker process), checks item indices, and maps factor tuples to the file's rows.
+It turns low-level read errors into one that names the file, keeps the per-process lazy file
+handle (closed by :meth:`FileRows.close`, dropped when pickled for a worker process), checks
+item indices, and maps factor tuples to the file's rows.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import numpy as np
 import torch
+
+from pyro_vae.data.files import DatasetFileError
 
 __all__ = ["FileRows"]
 
@@ -22,8 +27,10 @@ class FileRows:
     The subclass sets ``path``, ``_n`` (rows in the file), ``_classes`` (``(n, num_factors)``
     factor classes of the rows), ``_row_of_grid`` (``None`` for the full grid in grid order,
     else the row of each grid index or -1), ``_lazy``/``_lazy_pid`` (the per-process handle
-    for lazy reads and the process that opened it) and ``_subset_name`` (the dataset's name in
-    messages), and implements ``get_batch``.
+    for lazy reads and the process that opened it), ``_subset_name`` (the dataset's name in
+    messages), ``_read_errors`` (the low-level errors of a bad file) and ``_error(problem)``
+    (a :class:`~pyro_vae.data.files.DatasetFileError` naming the file), and implements
+    ``get_batch``.
     """
 
     path: os.PathLike
@@ -31,6 +38,19 @@ class FileRows:
     _classes: np.ndarray
     _row_of_grid: np.ndarray | None
     _subset_name: str
+    _read_errors: tuple[type[BaseException], ...]
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Turn low-level read errors into a :class:`DatasetFileError` naming the file."""
+        try:
+            yield
+        except DatasetFileError:
+            raise
+        except self._read_errors as e:
+            raise self._error(
+                f"cannot read it ({type(e).__name__}: {e}); it may be truncated or corrupt"
+            ) from e
 
     def _lazy_is_h5(self) -> bool:
         """Whether the lazy handle is an h5py dataset (whose file :meth:`close` closes)."""

@@ -51,7 +51,6 @@ running this with ``OMP_NUM_THREADS=1 PYTHONPATH=. python -``::
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import struct
@@ -391,6 +390,7 @@ class DSpritesFile(FileRows, FactorGridDataset):
     factor_names = FACTOR_NAMES
     factor_sizes = FACTOR_SIZES
     _subset_name = "dSprites"
+    _read_errors = (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error)
     observation_shape = (1, IMAGE_SIZE, IMAGE_SIZE)
     default_likelihood = "bernoulli"
     shape_names = SHAPE_NAMES
@@ -453,18 +453,6 @@ class DSpritesFile(FileRows, FactorGridDataset):
             f"dSprites: {str(self.path)!r} is not a valid dSprites {self.format} file: "
             f"{problem}. {_HOW_TO_GET}"
         )
-
-    @contextlib.contextmanager
-    def _reading(self) -> Iterator[None]:
-        """Turn low-level read errors into a :class:`DatasetFileError` naming the file."""
-        try:
-            yield
-        except DatasetFileError:
-            raise
-        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error) as e:
-            raise self._error(
-                f"cannot read it ({type(e).__name__}: {e}); it may be truncated or corrupt"
-            ) from e
 
     def _check_layout(self, imgs: tuple, classes: tuple, values: tuple) -> None:
         """Check ``(shape, dtype)`` of ``imgs``, the latent classes and the latent values."""

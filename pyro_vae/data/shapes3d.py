@@ -42,10 +42,9 @@ loaders (e.g. disent) and is checked by default (see :mod:`pyro_vae.data.sources
 
 from __future__ import annotations
 
-import contextlib
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -145,6 +144,7 @@ class Shapes3D(FileRows, FactorGridDataset):
     factor_names = FACTOR_NAMES
     factor_sizes = FACTOR_SIZES
     _subset_name = "3dshapes"
+    _read_errors = (OSError, ValueError, KeyError, RuntimeError)
     observation_shape = (3, 64, 64)
     default_likelihood = "bernoulli"
 
@@ -194,18 +194,6 @@ class Shapes3D(FileRows, FactorGridDataset):
             f"The original is {FILE_NAME} from {_SOURCE.files[0].urls[0]} "
             f"(MD5 {_PUBLISHED.split(':')[1]})."
         )
-
-    @contextlib.contextmanager
-    def _reading(self) -> Iterator[None]:
-        """Turn low-level read errors into a :class:`DatasetFileError` naming the file."""
-        try:
-            yield
-        except DatasetFileError:
-            raise
-        except (OSError, ValueError, KeyError, RuntimeError) as e:
-            raise self._error(
-                f"cannot read it ({type(e).__name__}: {e}); it may be truncated or corrupt"
-            ) from e
 
     def _validate(self) -> None:
         import h5py
