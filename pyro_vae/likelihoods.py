@@ -45,6 +45,10 @@ class Likelihood(nn.Module):
 
     def validate(self, x: torch.Tensor) -> None:
         """Raise :class:`ValueError` when ``x`` is not data this likelihood can score."""
+        if x.numel() == 0:
+            raise ValueError(
+                f"the data batch is empty (shape {tuple(x.shape)}); pass at least one example"
+            )
         if not torch.isfinite(x).all():
             bad = (~torch.isfinite(x)).sum().item()
             raise ValueError(
