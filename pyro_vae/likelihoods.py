@@ -45,6 +45,10 @@ class Likelihood(nn.Module):
 
     def validate(self, x: torch.Tensor) -> None:
         """Raise :class:`ValueError` when ``x`` is not data this likelihood can score."""
+        if x.numel() == 0:
+            raise ValueError(
+                f"the data batch is empty (shape {tuple(x.shape)}); pass at least one example"
+            )
         if not torch.isfinite(x).all():
             bad = (~torch.isfinite(x)).sum().item()
             raise ValueError(
@@ -54,7 +58,22 @@ class Likelihood(nn.Module):
 
 
 class Bernoulli(Likelihood):
-    """Bernoulli on logits, for binary or [0, 1]-valued images."""
+    """Bernoulli on logits, for binary or [0, 1]-valued images.
+
+    Example::
+
+        >>> import torch
+        >>> from pyro_vae.likelihoods import Bernoulli
+        >>> likelihood = Bernoulli()
+        >>> d = likelihood(torch.zeros(2, 3), event_dim=1)  # logits 0: probability 1/2
+        >>> d.event_shape, d.log_prob(torch.ones(2, 3))  # 3 * log(1/2) per example
+        (torch.Size([3]), tensor([-2.0794, -2.0794]))
+        >>> likelihood.validate(torch.tensor([0.0, 0.5, 1.0]))  # grey values are fine
+        >>> likelihood.validate(torch.tensor([0.0, 255.0]))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: the Bernoulli likelihood needs data in [0, 1], but the data range is [0, 255]...
+    """
 
     name = "bernoulli"
 
@@ -149,7 +168,18 @@ LIKELIHOODS: dict[str, type[Likelihood]] = {
 
 
 def get_likelihood(name: str | Likelihood, **kwargs) -> Likelihood:
-    """Build a likelihood from its name (``bernoulli``, ``gaussian``, ``laplace``, ``poisson``)."""
+    """Build a likelihood from its name (``bernoulli``, ``gaussian``, ``laplace``, ``poisson``).
+
+    Example::
+
+        >>> from pyro_vae.likelihoods import get_likelihood
+        >>> get_likelihood("gaussian", scale=0.5).scale()
+        0.5
+        >>> get_likelihood("normal")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: unknown likelihood 'normal'; choose one of ['bernoulli', 'gaussian', ...]
+    """
     if isinstance(name, Likelihood):
         return name
     try:

@@ -205,6 +205,32 @@ def fit(
 ) -> FitResult:
     """Train ``model`` (a model/guide pair) on ``data`` by minimising ``loss``.
 
+    Example::
+
+        >>> import tempfile, torch
+        >>> from pyro_vae.infer import BetaELBO, Linear
+        >>> from pyro_vae.models import VAE
+        >>> from pyro_vae.train import fit
+        >>> data = torch.rand(32, 6)
+        >>> def build():
+        ...     torch.manual_seed(0)  # the same initial weights every time
+        ...     return VAE.mlp((6,), 2, hidden_dims=(8,)), BetaELBO(Linear(0.0, 1.0, steps=10))
+        >>> options = dict(batch_size=8, lr=1e-3, device="cpu", log_every=1, progress=False)
+        >>> model, loss = build()
+        >>> result = fit(model, loss, data, steps=4, **options)
+        >>> result.step, loss.step  # the loss's schedules follow the training steps
+        (4, 4)
+        >>> [round(row["beta"], 6) for row in result.history]  # KL warm-up
+        [0.0, 0.1, 0.2, 0.3]
+        >>> run = tempfile.TemporaryDirectory()
+        >>> model, loss = build()
+        >>> _ = fit(model, loss, data, steps=2, out=run.name, **options)  # stopped after 2 steps
+        >>> model, loss = build()
+        >>> resumed = fit(model, loss, data, steps=4, out=run.name, resume=True, **options)
+        >>> [row["loss"] for row in resumed.history] == [row["loss"] for row in result.history]
+        True
+        >>> run.cleanup()
+
     :param model: a :class:`~pyro_vae.models.LatentVariableModel` (anything
         with ``model``, ``guide``, ``inputs_from_batch`` and parameters).
     :param loss: a :class:`~pyro_vae.infer.PerExampleLoss` (any Pyro ELBO

@@ -58,3 +58,9 @@ def test_poisson_log_prob_mean_and_count_check():
         Poisson().validate(torch.tensor([0.5, 2.0]))
     with pytest.raises(ValueError, match="counts"):
         Poisson().validate(torch.tensor([-1.0]))
+
+
+@pytest.mark.parametrize("likelihood", [Bernoulli(), Gaussian(), Laplace(), Poisson()])
+def test_every_likelihood_rejects_an_empty_batch_with_a_clear_error(likelihood):
+    with pytest.raises(ValueError, match="empty"):
+        likelihood.validate(torch.zeros(0, 1, 4, 4))

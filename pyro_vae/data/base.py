@@ -92,6 +92,30 @@ class FactorGridDataset(GroundTruthDataset):
     """A dataset that is the full grid of its factor values.
 
     Subclasses implement :meth:`observations_from_factors` only.
+
+    Example::
+
+        >>> import numpy as np, torch
+        >>> from pyro_vae.data import FactorGridDataset
+        >>> class Grid(FactorGridDataset):
+        ...     factor_names = ("a", "b")
+        ...     factor_sizes = (2, 3)
+        ...     observation_shape = (2,)
+        ...     def observations_from_factors(self, factors):
+        ...         return torch.as_tensor(np.asarray(factors), dtype=torch.float32)
+        >>> ds = Grid()
+        >>> len(ds)
+        6
+        >>> ds.index_to_factors([0, 1, 5]).tolist()  # mixed radix, the last factor fastest
+        [[0, 0], [0, 1], [1, 2]]
+        >>> ds.factors_to_index(ds.index_to_factors(np.arange(6))).tolist()
+        [0, 1, 2, 3, 4, 5]
+        >>> ds[4]
+        (tensor([1., 1.]), tensor([1, 1]))
+        >>> ds.factors_to_index([[1, 3]])
+        Traceback (most recent call last):
+            ...
+        ValueError: factor 'b' has class 3, outside [0, 2]
     """
 
     def __len__(self) -> int:

@@ -252,6 +252,22 @@ class DSprites(FactorGridDataset):
 
     Deterministic: no randomness in rendering; the same factors give the same pixels in every
     process.
+
+    Example::
+
+        >>> from pyro_vae.data import DSprites
+        >>> ds = DSprites()
+        >>> len(ds), ds.factor_sizes
+        (737280, (3, 6, 40, 32, 32))
+        >>> x, factors = ds[-1]  # posY varies fastest: the last item is the last class of each
+        >>> x.shape, factors.tolist()
+        (torch.Size([1, 64, 64]), [2, 5, 39, 31, 31])
+        >>> x.unique().tolist()  # binary images
+        [0.0, 1.0]
+        >>> ds.canonical_factors([2, 5, 39, 31, 31]).tolist()  # orientation 39 is 2*pi, i.e. 0
+        [[2, 5, 0, 31, 31]]
+        >>> bool((ds.images_from_factors([2, 5, 39, 31, 31]) == x.numpy()[0]).all())
+        True
     """
 
     factor_names = FACTOR_NAMES

@@ -65,6 +65,19 @@ def well_conditioned_matrix(
 class NonlinearICA(ContinuousFactorDataset):
     """Piecewise-stationary Gaussian sources mixed by a random invertible MLP.
 
+    Example::
+
+        >>> import numpy as np
+        >>> from pyro_vae.data import NonlinearICA
+        >>> ds = NonlinearICA(num_segments=3, per_segment=10, latent_dim=2, cond_samples=200)
+        >>> len(ds), ds.factor_sizes  # factor size 0: continuous
+        (30, (0, 0))
+        >>> x, sources, u = ds[0]
+        >>> x.shape, sources.shape, u.tolist()  # u: the one-hot segment
+        (torch.Size([2]), torch.Size([2]), [1.0, 0.0, 0.0])
+        >>> bool(np.allclose(ds.unmix(ds.x), ds.factors, atol=1e-4))  # f is invertible
+        True
+
     :param int num_segments: number of segments (context classes).
     :param int per_segment: points per segment.
     :param int latent_dim: number of sources.

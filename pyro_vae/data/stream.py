@@ -35,6 +35,21 @@ class BatchStream:
     """Endless shuffled minibatches of ``batch_size`` items (incomplete last
     batches of an epoch are dropped).
 
+    Example::
+
+        >>> import torch
+        >>> from pyro_vae.data.stream import BatchStream
+        >>> stream = BatchStream(torch.arange(6), batch_size=3, seed=0)
+        >>> epoch = torch.cat([next(stream), next(stream)])
+        >>> sorted(epoch.tolist())  # an epoch visits every item once
+        [0, 1, 2, 3, 4, 5]
+        >>> state = stream.state_dict()
+        >>> expected = [next(stream) for _ in range(3)]
+        >>> resumed = BatchStream(torch.arange(6), batch_size=3, seed=123)
+        >>> resumed.load_state_dict(state)
+        >>> all(torch.equal(next(resumed), batch) for batch in expected)
+        True
+
     :param data: a map-style dataset or a tensor of observations.
     :param int batch_size: items per batch.
     :param int seed: seed of the private shuffling generator.

@@ -38,6 +38,28 @@ class BetaELBO(PerExampleLoss):
 
     Logged terms: ``recon`` (-log p(x|z)), ``kl``, ``beta``; ``kl_<site>`` for
     each site when there are several.
+
+    Example::
+
+        >>> import math, pyro, torch
+        >>> from pyro.infer import TraceMeanField_ELBO
+        >>> from pyro_vae.infer import BetaELBO
+        >>> from pyro_vae.models import VAE
+        >>> vae = VAE.mlp((6,), latent_dim=2, hidden_dims=(8,))
+        >>> x = torch.rand(4, 6)
+        >>> pyro.set_rng_seed(0)  # the same draw of z for both losses
+        >>> loss = BetaELBO(beta=1.0).loss(vae.model, vae.guide, x, dataset_size=100)
+        >>> pyro.set_rng_seed(0)
+        >>> pyro_loss = TraceMeanField_ELBO().loss(vae.model, vae.guide, x, dataset_size=100)
+        >>> math.isclose(loss, pyro_loss / 100, rel_tol=1e-5)  # per example of N = 100
+        True
+        >>> elbo = BetaELBO(beta=4.0)
+        >>> loss = elbo.loss(vae.model, vae.guide, x)
+        >>> terms = elbo.last_terms
+        >>> math.isclose(loss, terms["recon"] + 4.0 * terms["kl"], rel_tol=1e-5)
+        True
+        >>> elbo.step  # evaluation never advances a schedule
+        0
     """
 
     def __init__(
@@ -93,6 +115,22 @@ class CapacityELBO(PerExampleLoss):
     ``c_steps = 100000``.  Pass ``capacity=`` to use another schedule.
 
     Logged terms: ``recon``, ``kl``, ``capacity``.
+
+    Example::
+
+        >>> import math, torch
+        >>> from pyro_vae.infer import CapacityELBO
+        >>> from pyro_vae.models import VAE
+        >>> vae = VAE.mlp((6,), latent_dim=2, hidden_dims=(8,))
+        >>> x = torch.rand(4, 6)
+        >>> elbo = CapacityELBO(gamma=10.0, c_max=5.0, c_steps=10)
+        >>> elbo.advance(4)  # as after 4 training steps: C = 5 * 4 / 10
+        >>> loss = elbo.loss(vae.model, vae.guide, x)
+        >>> terms = elbo.last_terms
+        >>> terms["capacity"].item()
+        2.0
+        >>> math.isclose(loss, terms["recon"] + 10.0 * abs(terms["kl"] - 2.0), rel_tol=1e-5)
+        True
     """
 
     def __init__(

@@ -199,6 +199,26 @@ def importance_log_likelihood(
     ``importance_log_likelihood(vae.model, vae.guide, x)``.  Models with batch
     norm must be in evaluation mode (``model.eval()``).
 
+    Example: with the exact posterior as guide every importance weight is
+    ``p(x)``, so any ``k`` gives the exact log-likelihood::
+
+        >>> import math, pyro, torch
+        >>> import pyro.distributions as dist
+        >>> from pyro_vae.infer import importance_log_likelihood
+        >>> def model(x):  # z ~ N(0, 1), x ~ N(z, 1), so p(x) = N(0, 2)
+        ...     with pyro.plate("data", x.shape[0]):
+        ...         z = pyro.sample("z", dist.Normal(0.0, 1.0))
+        ...         pyro.sample("x", dist.Normal(z, 1.0), obs=x)
+        >>> def guide(x):  # p(z | x) = N(x / 2, 1 / 2)
+        ...     with pyro.plate("data", x.shape[0]):
+        ...         pyro.sample("z", dist.Normal(x / 2, math.sqrt(0.5)))
+        >>> x = torch.tensor([0.0, 1.0, -2.0])
+        >>> log_px = importance_log_likelihood(model, guide, x, num_samples=10, chunk=4)
+        >>> log_px.shape
+        torch.Size([3])
+        >>> torch.allclose(log_px, dist.Normal(0.0, math.sqrt(2.0)).log_prob(x), atol=1e-5)
+        True
+
     :param x: observations, shape ``(B, ...)``.
     :param int num_samples: importance samples ``k`` per example (the papers: 5000).
     :param int chunk: particles traced at once (memory ~ ``chunk * batch_size``

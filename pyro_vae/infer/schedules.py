@@ -37,6 +37,13 @@ class Linear:
     ``value(s) = start + (end - start) * clip((s - delay) / steps, 0, 1)``.
     This is the capacity schedule of Burgess et al. 2018 (C from 0 to C_max)
     and the KL warm-up of Sonderby et al. 2016 (beta from near 0 to 1).
+
+    Example::
+
+        >>> from pyro_vae.infer import Linear
+        >>> capacity = Linear(0.0, 25.0, steps=100, delay=10)
+        >>> [capacity(step) for step in (0, 10, 60, 110, 1000)]
+        [0.0, 0.0, 12.5, 25.0, 25.0]
     """
 
     start: float
@@ -59,7 +66,15 @@ class Linear:
 class Cyclical:
     """Cyclical annealing (Fu et al. 2019): within each cycle of ``period``
     steps, ramp linearly from ``start`` to ``end`` over the first ``ratio`` of
-    the cycle, then hold ``end``."""
+    the cycle, then hold ``end``.
+
+    Example::
+
+        >>> from pyro_vae.infer import Cyclical
+        >>> beta = Cyclical(0.0, 1.0, period=10, ratio=0.5)
+        >>> [beta(step) for step in (0, 2, 5, 9, 10, 12)]
+        [0.0, 0.4, 1.0, 1.0, 0.0, 0.4]
+    """
 
     start: float
     end: float

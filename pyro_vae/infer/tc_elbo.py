@@ -70,6 +70,17 @@ def mss_log_weights(
     is one short of the diagonal's, which puts 1/N down the first column
     instead of the diagonal; this matrix follows the definition.)
 
+    Example::
+
+        >>> from pyro_vae.infer import mss_log_weights
+        >>> w = mss_log_weights(batch_size=4, dataset_size=10).exp()
+        >>> w.diagonal()  # 1 / N
+        tensor([0.1000, 0.1000, 0.1000, 0.1000])
+        >>> w[0]  # 1/N, (N - M) / (N M), then 1/M, with M = B - 1 = 3
+        tensor([0.1000, 0.2333, 0.3333, 0.3333])
+        >>> bool(w.sum(dim=1).sub(1.0).abs().max() < 1e-6)  # each row sums to one
+        True
+
     :param int batch_size: B >= 2.
     :param int dataset_size: N >= B.
     """
@@ -134,6 +145,23 @@ class TCELBO(PerExampleLoss):
 
     Logged terms: ``recon``, ``kl`` (the sampled MI + TC + dim-KL, plus other
     sites' KL), ``mi``, ``tc``, ``dim_kl``.
+
+    Example::
+
+        >>> import math, pyro, torch
+        >>> from pyro_vae.infer import BetaELBO, TCELBO
+        >>> from pyro_vae.models import VAE
+        >>> vae = VAE.mlp((6,), latent_dim=2, hidden_dims=(8,))
+        >>> x = torch.rand(4, 6)
+        >>> pyro.set_rng_seed(0)  # the same draw of z for both losses
+        >>> tc = TCELBO(alpha=1.0, beta=1.0, gamma=1.0, dataset_size=10)
+        >>> tc_loss = tc.loss(vae.model, vae.guide, x)
+        >>> pyro.set_rng_seed(0)
+        >>> elbo_loss = BetaELBO(1.0, analytic_kl=False).loss(vae.model, vae.guide, x)
+        >>> math.isclose(tc_loss, elbo_loss, rel_tol=1e-5)  # MI + TC + dim-KL = KL
+        True
+        >>> sorted(tc.last_terms)
+        ['dim_kl', 'kl', 'loss', 'mi', 'recon', 'tc']
 
     :param alpha: weight of the index-code MI (a number or schedule).
     :param beta: weight of the total correlation (Chen et al. use 6 on

@@ -77,6 +77,21 @@ def mask_scores(
 ) -> MaskScores:
     """Precision, recall and F1 of ``learned_mask`` against ``true_mask``.
 
+    Example::
+
+        >>> import numpy as np
+        >>> from pyro_vae.metrics import mask_scores
+        >>> sources = np.random.default_rng(0).normal(size=(100, 3))
+        >>> codes = -sources[:, [2, 0, 1]]  # code 0 is source 2, code 1 is source 0, ...
+        >>> true_mask = np.array([[1, 0, 0], [0, 1, 1]], dtype=bool)  # (actions, sources)
+        >>> learned = true_mask[:, [2, 0, 1]]  # the same mask over the codes
+        >>> mask_scores(learned, true_mask, codes, sources).f1
+        1.0
+        >>> learned[1, 1] = True  # one false positive: action 1 shifts source 0
+        >>> scores = mask_scores(learned, true_mask, codes, sources)
+        >>> scores.precision, scores.recall, round(scores.f1, 4)
+        (0.75, 1.0, 0.8571)
+
     :param learned_mask: ``(actions, num_codes)`` booleans (or 0/1), e.g.
         :meth:`pyro_vae.models.SVAE.learned_mask`.
     :param true_mask: ``(actions, num_factors)`` booleans, e.g.

@@ -73,6 +73,22 @@ def mcc(
     Constant codes correlate 0 with every source and constant sources are
     left out of the matching, both with a warning.
 
+    Example::
+
+        >>> import numpy as np
+        >>> from pyro_vae.metrics import mcc
+        >>> sources = np.random.default_rng(0).normal(size=(100, 3))
+        >>> codes = 1.0 - 2.0 * sources[:, [2, 0, 1]]  # permuted, sign-flipped, rescaled
+        >>> result = mcc(codes, sources)
+        >>> round(result["mcc"], 6)
+        1.0
+        >>> result["matching"]  # [code, source]: code 1 is source 0, ...
+        [[1, 0], [2, 1], [0, 2]]
+        >>> [round(c, 6) for c in result["matched_correlations"]]
+        [-1.0, -1.0, -1.0]
+        >>> round(mcc(np.exp(codes), sources, correlation="spearman")["mcc"], 6)  # monotone
+        1.0
+
     :param str correlation: ``"pearson"`` or ``"spearman"``.
     :returns: ``{"mcc", "correlation", "matching": [[code, source], ...],
         "matched_correlations" (signed), "correlation_matrix", ...}``; source

@@ -131,6 +131,16 @@ def mig(
     divides by zero) are left out of the mean, with a warning for the
     latter; with one latent dimension the runner-up MI is 0 (dlib fails).
 
+    Example::
+
+        >>> import itertools, numpy as np
+        >>> from pyro_vae.metrics import mig
+        >>> factors = np.array(list(itertools.product(range(4), range(3))))  # the full grid
+        >>> mig(factors.astype(float), factors)["mig"]  # one code per factor: the maximum
+        1.0
+        >>> mig(factors[:, [0, 0]].astype(float), factors)["mig"]  # a duplicated code: no gap
+        0.0
+
     :param codes: ``(n, d)`` mean codes.
     :param factors: ``(n, K)`` factor values (classes).
     :param int num_bins: bins per code dimension (dlib: 20).

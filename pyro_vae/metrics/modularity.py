@@ -91,6 +91,17 @@ def modularity(
     Constant factors are left out with a warning (dlib keeps them, which
     only adds zero columns but changes :math:`K - 1`).
 
+    Example::
+
+        >>> import itertools, numpy as np
+        >>> from pyro_vae.metrics import modularity
+        >>> factors = np.array(list(itertools.product(range(4), range(3))))  # the full grid
+        >>> modularity(factors.astype(float), factors)["modularity"]  # one factor per code
+        1.0
+        >>> mixed = np.stack([factors[:, 0] * 3 + factors[:, 1], factors[:, 1]], axis=1)
+        >>> modularity(mixed.astype(float), factors)["modularity"] < 1.0  # code 0 sees both
+        True
+
     :returns: ``{"modularity", "num_bins", "num_points",
         "modularity_per_code", "mutual_information", ...}``.
     """

@@ -116,6 +116,17 @@ def sap(
     unconverged; constant factors are left out with a warning; with one code
     dimension the runner-up score is 0.
 
+    Example::
+
+        >>> import itertools, numpy as np
+        >>> from pyro_vae.metrics import sap
+        >>> factors = np.array(list(itertools.product(range(4), range(3))))  # the full grid
+        >>> result = sap(factors.astype(float), factors, continuous_factors=True)
+        >>> result["score_matrix"]  # R^2 of each code (row) for each factor (column)
+        [[1.0, 0.0], [0.0, 1.0]]
+        >>> result["sap"]
+        1.0
+
     :param codes_train: ``(n, d)`` mean codes.
     :param factors_train: ``(n, K)`` factors.
     :param codes_test: ``(m, d)`` held-out codes (needed for discrete factors).

@@ -36,6 +36,28 @@ class VAE(LatentVariableModel):
     site; a prior with global latent sites supplies their guide as
     ``prior.guide(ctx)``, which this guide calls.
 
+    Example::
+
+        >>> import torch
+        >>> from pyro import poutine
+        >>> from pyro_vae.models import VAE
+        >>> vae = VAE.mlp((1, 4, 4), latent_dim=3, hidden_dims=(8,))
+        >>> x = torch.rand(5, 1, 4, 4)
+        >>> guide_trace = poutine.trace(vae.guide).get_trace(x)
+        >>> model_trace = poutine.trace(poutine.replay(vae.model, trace=guide_trace)).get_trace(x)
+        >>> model_trace.stochastic_nodes  # the data plate's subsample site, then the latent
+        ['data', 'z']
+        >>> model_trace.observation_nodes
+        ['x']
+        >>> model_trace.nodes["z"]["value"].shape
+        torch.Size([5, 3])
+        >>> model_trace.nodes["x"]["fn"].event_shape  # every pixel is in the event
+        torch.Size([1, 4, 4])
+        >>> model_trace.nodes["z"]["value"] is guide_trace.nodes["z"]["value"]  # replayed
+        True
+        >>> vae.reconstruct(x).shape
+        torch.Size([5, 1, 4, 4])
+
     :param nn.Module encoder: ``x -> (loc, scale)`` (or ``(x, u) -> ...`` when
         it has ``context_dim > 0``).
     :param nn.Module decoder: ``z -> likelihood parameters`` of shape ``input_shape``.

@@ -40,6 +40,26 @@ IVAE_ACTIVATION = functools.partial(nn.LeakyReLU, 0.1)
 class ConditionalGaussian(nn.Module):
     """p(z | u) = N(mu(u), diag sigma^2(u)), the iVAE prior.
 
+    Example::
+
+        >>> import pyro, torch
+        >>> from pyro_vae.priors import ConditionalGaussian, LatentContext
+        >>> prior = ConditionalGaussian(context_dim=2, latent_dim=3, learn_mean=False, site="s")
+        >>> u = torch.eye(2)[[0, 1, 1, 0]]  # one-hot segments of 4 examples
+        >>> ctx = LatentContext(plate=pyro.plate("data", 4), batch_size=4, u=u)
+        >>> trace = pyro.poutine.trace(prior).get_trace(ctx)
+        >>> trace.stochastic_nodes  # u is conditioning input, not a site
+        ['s']
+        >>> trace.nodes["s"]["value"].shape
+        torch.Size([4, 3])
+        >>> loc, scale = prior.params(u)
+        >>> bool((loc == 0).all()), bool(torch.equal(scale[0], scale[3]))  # same segment
+        (True, True)
+        >>> prior(LatentContext(plate=pyro.plate("data", 4), batch_size=4))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: ConditionalGaussian needs the context u (ctx.u is None)...
+
     :param int context_dim: size of ``u`` (number of segments for one-hot ``u``).
     :param int latent_dim: size of ``z``.
     :param hidden_dims: hidden layers of the MLPs (the official code: 50 units).

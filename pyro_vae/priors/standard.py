@@ -13,6 +13,18 @@ from pyro_vae.priors.base import LatentContext
 class StandardNormal(nn.Module):
     """p(z) = N(0, I) over a ``latent_dim`` vector per example.
 
+    Example::
+
+        >>> import pyro
+        >>> from pyro_vae.priors import LatentContext, StandardNormal
+        >>> ctx = LatentContext(plate=pyro.plate("data", 5), batch_size=5)
+        >>> trace = pyro.poutine.trace(StandardNormal(latent_dim=3)).get_trace(ctx)
+        >>> site = trace.nodes["z"]
+        >>> site["fn"].batch_shape, site["fn"].event_shape
+        (torch.Size([5]), torch.Size([3]))
+        >>> [frame.name for frame in site["cond_indep_stack"]]  # a local site
+        ['data']
+
     :param int latent_dim: size of the latent code.
     :param str site: name of the latent site (default ``"z"``).
     """

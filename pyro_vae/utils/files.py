@@ -59,7 +59,27 @@ def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[IO], Any], mode: str = "w") -> None:
-    """Call ``write(file)`` on a temporary file, then rename it to ``path``."""
+    """Call ``write(file)`` on a temporary file, then rename it to ``path``.
+
+    Example::
+
+        >>> import os, tempfile
+        >>> from pathlib import Path
+        >>> from pyro_vae.utils.files import atomic_write
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> path = Path(folder.name) / "notes.txt"
+        >>> atomic_write(path, lambda f: f.write("first"))
+        >>> def crash(f):
+        ...     f.write("half-written")
+        ...     raise RuntimeError("crash")
+        >>> atomic_write(path, crash)
+        Traceback (most recent call last):
+            ...
+        RuntimeError: crash
+        >>> path.read_text(), os.listdir(folder.name)  # untouched; no temporary file left
+        ('first', ['notes.txt'])
+        >>> folder.cleanup()
+    """
     with atomic_open(path, mode) as f:
         write(f)
 

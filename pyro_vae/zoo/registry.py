@@ -135,8 +135,19 @@ def build(
 ) -> tuple[Any, Any]:
     """Build ``(model, loss)`` of preset ``name`` for ``dataset``.
 
-    >>> from pyro_vae import zoo  # doctest: +SKIP
-    >>> model, loss = zoo.build("beta-vae", dataset, latent_dim=10, beta=4.0)  # doctest: +SKIP
+    Example::
+
+        >>> from pyro_vae import zoo
+        >>> from pyro_vae.data import DSprites
+        >>> model, loss = zoo.build("beta-vae", DSprites(), latent_dim=10, beta=4.0)
+        >>> type(model).__name__, model.input_shape, type(model.encoder).__name__
+        ('VAE', (1, 64, 64), 'Conv64Encoder')
+        >>> type(loss).__name__, loss.beta(0)
+        ('BetaELBO', 4.0)
+        >>> zoo.build("beta-vae", DSprites(), gamma=2.0)
+        Traceback (most recent call last):
+            ...
+        ValueError: preset 'beta-vae' has no hyperparameter gamma; its hyperparameters: beta
     """
     preset = get_preset(name)
     latent_dim = latent_dim or training_defaults(preset)["latent_dim"]
