@@ -1,9 +1,9 @@
 """The identifiability examples run end to end at a tiny size."""
 
 import pytest
-import torch
 
 from tests.examples.scripts import load_example
+from tests.threads import one_thread
 
 
 def test_ivae_example_runs_and_returns_mcc_of_both_models(tmp_path, capsys):
@@ -43,7 +43,7 @@ SMALL_INSTANCE = dict(
 
 @pytest.mark.slow
 def test_ivae_beats_the_vae_on_a_small_seeded_instance():
-    torch.set_num_threads(1)  # tiny networks: one thread is fastest (and immune to load)
-    results = load_example("ivae_identifiability").run(**SMALL_INSTANCE)
+    with one_thread():  # tiny networks: one thread is fastest (and immune to load)
+        results = load_example("ivae_identifiability").run(**SMALL_INSTANCE)
     assert results["ivae"] > 0.9
     assert results["ivae"] > results["vae"] + 0.07
