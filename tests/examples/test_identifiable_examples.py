@@ -46,4 +46,4 @@ def test_ivae_beats_the_vae_on_a_small_seeded_instance():
     with one_thread():  # tiny networks: one thread is fastest (and immune to load)
         results = load_example("ivae_identifiability").run(**SMALL_INSTANCE)
     assert results["ivae"] > 0.9
-    assert results["ivae"] > results["vae"] + 0.07
+    assert results["ivae"] > results["vae"] + 0.05  # seed 0 measured: 0.979 vs 0.900
