@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import functools
 import os
-import struct
 import warnings
 import zipfile
 import zlib
@@ -69,6 +68,8 @@ from pyro_vae.data.files import (
     ChecksumError,
     DatasetFileError,
     expected_checksum,
+    npy_header,
+    npz_memmap,
     read_h5_rows,
     require_file,
     verify_checksum,
@@ -348,18 +349,6 @@ _LOAD_BLOCK = 16_384  # images read at a time when loading into memory (64 MiB)
 _LAZY_CHUNK_WARN = 64  # warn about lazy reads from an .hdf5 with more images per chunk
 
 
-def _npy_header(f) -> tuple[tuple[int, ...], np.dtype, bool]:
-    """``(shape, dtype, fortran_order)`` from the ``.npy`` header at ``f``'s position."""
-    version = np.lib.format.read_magic(f)
-    if version == (1, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-    elif version == (2, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-    else:
-        raise ValueError(f"unsupported .npy format version {version}")
-    return shape, dtype, fortran
-
-
 class DSpritesFile(FileRows, FactorGridDataset):
     """The original dSprites file: ``dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz`` or
     ``.hdf5``.
@@ -506,7 +495,7 @@ class DSpritesFile(FileRows, FactorGridDataset):
             headers = {}
             for key in _NPZ_KEYS:
                 with zf.open(f"{key}.npy") as f:
-                    shape, dtype, fortran = _npy_header(f)
+                    shape, dtype, fortran = npy_header(f)
                 if fortran:
                     raise self._error(f"{key} is stored in Fortran order")
                 headers[key] = (shape, dtype)
@@ -590,7 +579,7 @@ class DSpritesFile(FileRows, FactorGridDataset):
                     yield ds[start : start + block]
             return
         with zipfile.ZipFile(self.path) as zf, zf.open("imgs.npy") as f:
-            _npy_header(f)
+            npy_header(f)
             per_image = IMAGE_SIZE * IMAGE_SIZE
             for start in range(0, self._n, _LOAD_BLOCK):
                 count = min(_LOAD_BLOCK, self._n - start)
@@ -635,24 +624,9 @@ class DSpritesFile(FileRows, FactorGridDataset):
                             stacklevel=3,
                         )
                 else:
-                    self._lazy = self._npz_memmap()
+                    self._lazy = npz_memmap(self.path, "imgs.npy")
             self._lazy_pid = os.getpid()
         return self._lazy
-
-    def _npz_memmap(self) -> np.memmap:
-        """Memory-map ``imgs`` of an uncompressed ``.npz``: find the member's data offset."""
-        with zipfile.ZipFile(self.path) as zf:
-            info = zf.getinfo("imgs.npy")
-        with open(self.path, "rb") as f:
-            f.seek(info.header_offset)
-            local = f.read(30)  # the zip local file header
-            if len(local) != 30 or local[:4] != b"PK\x03\x04":
-                raise ValueError("bad zip local header for imgs.npy")
-            name_len, extra_len = struct.unpack("<HH", local[26:30])
-            f.seek(info.header_offset + 30 + name_len + extra_len)
-            shape, dtype, _ = _npy_header(f)
-            offset = f.tell()
-        return np.memmap(self.path, dtype=dtype, mode="r", offset=offset, shape=shape)
 
     def _images(self, rows: np.ndarray) -> np.ndarray:
         """``(n, 64, 64)`` uint8 images of file rows ``rows``."""

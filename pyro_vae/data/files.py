@@ -11,6 +11,8 @@ Reusable by every file-backed loader:
   which ``checksum="auto"`` prefers to the published digest (for re-saved or partial files);
 * :func:`read_h5_rows` -- rows of an HDF5 dataset in any order (h5py wants sorted, unique
   indices);
+* :func:`npy_header`, :func:`npz_memmap` -- the header of a ``.npy`` stream, and a memory
+  map of an uncompressed ``.npz`` member (lazy reads from ``np.savez`` files);
 
 Writing downloaded files goes through :func:`pyro_vae.utils.files.atomic_open` (temporary
 name, then rename), so a crash never leaves a half-written file under the final name.
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import struct
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +37,8 @@ __all__ = [
     "expected_checksum",
     "file_digest",
     "listed_checksum",
+    "npy_header",
+    "npz_memmap",
     "parse_checksum",
     "read_h5_rows",
     "require_file",
@@ -217,3 +223,49 @@ def read_h5_rows(dataset, rows):
     if len(unique) == len(rows) and (unique == rows).all():
         return out  # already increasing: no copy
     return out[inverse.reshape(-1)]
+
+
+def npy_header(f) -> tuple[tuple[int, ...], np.dtype, bool]:
+    """``(shape, dtype, fortran_order)`` from the ``.npy`` header at ``f``'s position.
+
+    :param f: a binary file object positioned at the start of a ``.npy`` stream; on return
+        it is positioned at the first byte of the array's data.
+    :raises ValueError: not a ``.npy`` header, or an unsupported format version.
+    """
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+    else:
+        raise ValueError(f"unsupported .npy format version {version}")
+    return shape, dtype, fortran
+
+
+def npz_memmap(path: str | os.PathLike, member: str) -> np.memmap:
+    """Memory-map the array ``member`` (e.g. ``"imgs.npy"``) of an uncompressed ``.npz``.
+
+    The member's data starts after the zip local file header and the ``.npy`` header; only
+    a member stored without compression (``np.savez``, not ``np.savez_compressed``) can be
+    mapped.
+
+    :raises ValueError: the member is compressed, or the headers are malformed.
+    :raises KeyError: no such member.
+    :rtype: numpy.memmap
+    """
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(member)
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise ValueError(f"{member} is compressed and cannot be memory-mapped")
+    with open(path, "rb") as f:
+        f.seek(info.header_offset)
+        local = f.read(30)  # the zip local file header
+        if len(local) != 30 or local[:4] != b"PK\x03\x04":
+            raise ValueError(f"bad zip local header for {member}")
+        name_len, extra_len = struct.unpack("<HH", local[26:30])
+        f.seek(info.header_offset + 30 + name_len + extra_len)
+        shape, dtype, fortran = npy_header(f)
+        offset = f.tell()
+    if fortran:
+        raise ValueError(f"{member} is stored in Fortran order")
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)

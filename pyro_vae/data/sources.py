@@ -11,6 +11,12 @@ Facts and where they come from:
   MD5 ``099a2078...`` and size 267,573,662 bytes as recorded by several independent loaders
   (e.g. disent's ``Shapes3dData``); DeepMind publishes no digest.
 * ``dsprites-file``: see :data:`pyro_vae.data.dsprites.KNOWN_CHECKSUMS`.
+* ``cars3d``, ``smallnorb``, ``mpi3d-*``: the addresses and folders of disentanglement_lib's
+  ``bin/dlib_download_data`` (``ROOT/cars/``, ``ROOT/small_norb/``, ``ROOT/mpi3d_<variant>/``,
+  so a ``DISENTANGLEMENT_LIB_DATA`` folder is a data root here), MPI3D's current addresses
+  from https://github.com/rr-learning/disentanglement_dataset (README, "Downloads"). None of
+  their publishers gives a digest, so the checksums are ``None``: the loaders check these
+  files' sizes, headers and shapes only (or the digests the user lists in ``SHA256SUMS``).
 * MNIST, Fashion-MNIST, Omniglot, CelebA: the mirrors, file names, folders and MD5 digests
   that torchvision 0.29 uses (``torchvision.datasets.MNIST.resources`` and friends), so a
   folder filled by ``pyro-vae data fetch`` is one torchvision accepts and vice versa.
@@ -29,7 +35,7 @@ from pathlib import Path
 
 from pyro_vae.data.dsprites import DSPRITES_URL, HDF5_NAME, KNOWN_CHECKSUMS, NPZ_NAME
 
-__all__ = ["SOURCES", "DataSource", "RemoteFile", "get_source"]
+__all__ = ["MPI3D_VARIANTS", "NORB_CHUNKS", "SOURCES", "DataSource", "RemoteFile", "get_source"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,8 @@ class RemoteFile:
     :param str folder: where it goes, relative to the data root (``""``: the root itself).
     :param size: size in bytes when published, else ``None``.
     :param unpack: ``None``, ``"gunzip"`` or ``"unzip"``.
-    :param tuple provides: paths relative to the file's folder that unpacking yields.
+    :param tuple provides: paths relative to the file's folder that unpacking yields (for
+        :meth:`present`, glob patterns such as ``"*.mat"`` are allowed).
     :param str group: the split the file belongs to (``""``: every split), e.g. Omniglot's
         ``"background"``.
     """
@@ -63,7 +70,7 @@ class RemoteFile:
     def present(self, root: str | os.PathLike) -> bool:
         """Whether the file, or what unpacking it yields, is under ``root``."""
         path = self.path(root)
-        return path.exists() or any((path.parent / p).exists() for p in self.provides)
+        return path.exists() or any(next(path.parent.glob(p), None) for p in self.provides)
 
 
 @dataclass(frozen=True)
@@ -272,15 +279,78 @@ _SHAPES3D = DataSource(
     homepage="https://github.com/google-deepmind/3d-shapes",
 )
 
+_CARS3D_ARCHIVE = "nips2015-analogy-data.tar.gz"
+_CARS3D = DataSource(
+    "cars3d",
+    (
+        RemoteFile(
+            _CARS3D_ARCHIVE,
+            (f"http://www.scottreed.info/files/{_CARS3D_ARCHIVE}",),
+            None,
+            folder="cars",
+            provides=("*.mat",),
+        ),
+    ),
+    homepage="http://www.scottreed.info/",
+    manual=True,
+    note=(
+        f"The archive holds data/cars/*.mat (183 files, one per car model); extract those into "
+        f"ROOT/cars/: `tar -xzf {_CARS3D_ARCHIVE} -C ROOT/cars --strip-components=2 data/cars` "
+        f"(the archive may then be deleted; any .mat file in ROOT/cars counts as present)."
+    ),
+)
+
+_NORB_URL = "https://cs.nyu.edu/~ylclab/data/norb-v1.0-small/"
+#: SmallNORB's two chunks (training, testing), in the order they are concatenated.
+NORB_CHUNKS = ("5x46789x9x18x6x2x96x96-training", "5x01235x9x18x6x2x96x96-testing")
+_SMALLNORB = DataSource(
+    "smallnorb",
+    tuple(
+        RemoteFile(
+            f"smallnorb-{chunk}-{kind}.mat.gz",
+            (f"{_NORB_URL}smallnorb-{chunk}-{kind}.mat.gz",),
+            None,
+            folder="small_norb",
+            unpack="gunzip",
+            provides=(f"smallnorb-{chunk}-{kind}.mat",),
+        )
+        for chunk in NORB_CHUNKS
+        for kind in ("dat", "cat", "info")
+    ),
+    homepage="https://cs.nyu.edu/~ylclab/data/norb-v1.0-small/",
+)
+
+_MPI3D_URL = "https://huggingface.co/datasets/waleedgondal/mpi3d/resolve/main/"
+#: MPI3D's variants with files (the challenge's "complex" set is on Google Drive only).
+MPI3D_VARIANTS = ("toy", "realistic", "real")
+_MPI3D = {
+    f"mpi3d-{variant}": DataSource(
+        f"mpi3d-{variant}",
+        (
+            RemoteFile(
+                f"mpi3d_{variant}.npz",
+                (f"{_MPI3D_URL}mpi3d_{variant}.npz",),
+                None,
+                folder=f"mpi3d_{variant}",
+            ),
+        ),
+        homepage="https://github.com/rr-learning/disentanglement_dataset",
+    )
+    for variant in MPI3D_VARIANTS
+}
+
 #: Every file-backed dataset's files, by registry name ("binarized-mnist" reads MNIST's).
 SOURCES: dict[str, DataSource] = {
     "3dshapes": _SHAPES3D,
     "binarized-mnist": _MNIST,
+    "cars3d": _CARS3D,
     "celeba": _CELEBA,
     "dsprites-file": _DSPRITES,
     "fashion-mnist": _FASHION_MNIST,
     "mnist": _MNIST,
+    **_MPI3D,
     "omniglot": _OMNIGLOT,
+    "smallnorb": _SMALLNORB,
 }
 
 

@@ -264,3 +264,72 @@ CELEBA_LISTS = (
     "list_landmarks_align_celeba.txt",
     "list_eval_partition.txt",
 )
+
+
+# -- MPI3D, Cars3D, SmallNORB -------------------------------------------------------------------
+
+
+def write_mpi3d(path: Path, n: int = 120, *, seed: int = 0, compressed: bool = False) -> np.ndarray:
+    """An ``.npz`` with MPI3D's one array ``images`` ``(n, 64, 64, 3)`` uint8 (the first ``n``
+    items of the grid). :returns: the images."""
+    images = np.random.default_rng(seed).integers(0, 256, size=(n, 64, 64, 3), dtype=np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:  # a file object: np.savez would append .npz to other names
+        (np.savez_compressed if compressed else np.savez)(f, images=images)
+    return images
+
+
+def write_cars3d(folder: Path, cars: int = 2, side: int = 128, *, seed: int = 0) -> list:
+    """``cars`` MATLAB files ``car_NNN_mesh.mat`` with ``im`` ``(side, side, 3, 24, 4)`` uint8
+    (height, width, RGB, azimuth, elevation), written in reverse name order.
+
+    :returns: the ``im`` arrays in name order.
+    """
+    from scipy.io import savemat
+
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = [rng.integers(0, 256, size=(side, side, 3, 24, 4), dtype=np.uint8) for _ in
+              range(cars)]  # fmt: skip
+    for i in reversed(range(cars)):
+        savemat(folder / f"car_{i + 1:03d}_mesh.mat", {"im": arrays[i]}, do_compression=True)
+    return arrays
+
+
+def norb_matrix(array: np.ndarray) -> bytes:
+    """``array`` (uint8 or int32) in NORB's binary matrix format (little-endian header)."""
+    magic = {np.dtype(np.uint8): 0x1E3D4C55, np.dtype(np.int32): 0x1E3D4C54}[array.dtype]
+    dims = list(array.shape) + [1] * max(0, 3 - array.ndim)
+    header = np.array([magic, array.ndim, *dims], dtype="<i4").tobytes()
+    return header + np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes()
+
+
+def write_smallnorb(root: Path, per_chunk: int = 30, *, seed: int = 0, gz: bool = False) -> dict:
+    """The six SmallNORB files in ``root/small_norb/`` holding ``per_chunk`` random distinct
+    factor tuples per chunk (training: instances 4, 6, 7, 8, 9; testing: 0, 1, 2, 3, 5).
+
+    :returns: ``{"classes": (2 * per_chunk, 5) with the azimuth class, "images": (n, 96, 96)
+    left images}``, training rows first.
+    """
+    rng = np.random.default_rng(seed)
+    folder = root / "small_norb"
+    folder.mkdir(parents=True, exist_ok=True)
+    chunks = (("5x46789x9x18x6x2x96x96-training", (4, 6, 7, 8, 9)),
+              ("5x01235x9x18x6x2x96x96-testing", (0, 1, 2, 3, 5)))  # fmt: skip
+    classes, lefts = [], []
+    for chunk, instances in chunks:
+        grid = rng.choice(5 * 5 * 9 * 18 * 6, size=per_chunk, replace=False)
+        c, i, e, a, light = np.unravel_index(grid, (5, 5, 9, 18, 6))
+        instance = np.asarray(instances)[i]
+        pairs = rng.integers(0, 256, size=(per_chunk, 2, 96, 96), dtype=np.uint8)
+        info = np.stack([instance, e, 2 * a, light], axis=1).astype(np.int32)
+        for kind, array in (("dat", pairs), ("cat", c.astype(np.int32)), ("info", info)):
+            data = norb_matrix(array)
+            name = f"smallnorb-{chunk}-{kind}.mat"
+            if gz:
+                (folder / f"{name}.gz").write_bytes(gzip.compress(data, mtime=0))
+            else:
+                (folder / name).write_bytes(data)
+        classes.append(np.stack([c, instance, e, a, light], axis=1))
+        lefts.append(pairs[:, 0])
+    return {"classes": np.concatenate(classes), "images": np.concatenate(lefts)}

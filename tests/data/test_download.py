@@ -174,13 +174,19 @@ def test_manual_sources_only_print_instructions(tmp_path):
 
 def test_source_table():
     assert set(SOURCES) == {
-        "3dshapes", "binarized-mnist", "celeba", "dsprites-file", "fashion-mnist", "mnist",
-        "omniglot",
+        "3dshapes", "binarized-mnist", "cars3d", "celeba", "dsprites-file", "fashion-mnist",
+        "mnist", "mpi3d-real", "mpi3d-realistic", "mpi3d-toy", "omniglot", "smallnorb",
     }  # fmt: skip
     assert SOURCES["binarized-mnist"] is SOURCES["mnist"]
-    for source in SOURCES.values():
+    # no digest is published for these (see pyro_vae.data.sources): None, never a guess
+    unpublished = {"cars3d", "smallnorb", "mpi3d-toy", "mpi3d-realistic", "mpi3d-real"}
+    for name, source in SOURCES.items():
         for f in source.files:
-            assert f.checksum and f.checksum.startswith("md5:") and f.urls
+            assert f.urls
+            if name in unpublished:
+                assert f.checksum is None
+            else:
+                assert f.checksum and f.checksum.startswith("md5:")
     with pytest.raises(KeyError, match="no download source is known for 'dsprites'"):
         get_source("dsprites")
     text = get_source("dsprites-file").instructions(None)
