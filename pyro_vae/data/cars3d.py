@@ -45,7 +45,7 @@ from pyro_vae.data._images import resize_uint8
 from pyro_vae.data.base import FactorGridDataset
 from pyro_vae.data.files import DatasetFileError, expected_checksum, verify_checksum
 from pyro_vae.data.registry import register_dataset
-from pyro_vae.data.sources import get_source
+from pyro_vae.data.sources import get_source, require_root
 
 __all__ = ["FACTOR_NAMES", "FACTOR_SIZES", "Cars3D"]
 
@@ -208,9 +208,4 @@ class Cars3D(FileRows, FactorGridDataset):
     needs_files=True,
 )
 def _cars3d(root: str | None = None, **options) -> Cars3D:
-    if root is None:
-        raise FileNotFoundError(
-            f"cars3d needs the data root (--data-root DIR, or root=DIR), holding {FOLDER}/. "
-            f"{_HOW_TO_GET}"
-        )
-    return Cars3D(root, **options)
+    return Cars3D(require_root("cars3d", root), **options)

@@ -671,9 +671,6 @@ class DSpritesFile(FileRows, FactorGridDataset):
     needs_files=True,
 )
 def _dsprites_file(root: str | None = None, **options) -> DSpritesFile:
-    if root is None:
-        raise FileNotFoundError(
-            f"dsprites-file needs root: the directory that holds {NPZ_NAME!r} or {HDF5_NAME!r}, "
-            f"or the file's path. {_HOW_TO_GET}"
-        )
-    return DSpritesFile(root, **options)
+    from pyro_vae.data.sources import require_root  # sources imports this module
+
+    return DSpritesFile(require_root("dsprites-file", root), **options)

@@ -62,7 +62,7 @@ from pyro_vae.data.files import (
     verify_checksum,
 )
 from pyro_vae.data.registry import register_dataset
-from pyro_vae.data.sources import MPI3D_VARIANTS, get_source
+from pyro_vae.data.sources import MPI3D_VARIANTS, get_source, require_root
 
 __all__ = ["FACTOR_NAMES", "GRIDS", "MPI3D"]
 
@@ -282,12 +282,7 @@ def _register(variant: str) -> None:
         needs_files=True,
     )
     def _mpi3d(root: str | None = None, **options) -> MPI3D:
-        if root is None:
-            raise FileNotFoundError(
-                f"mpi3d-{variant} needs the data root (--data-root DIR, or root=DIR). "
-                f"{_how_to_get(variant)}"
-            )
-        return MPI3D(root, variant, **options)
+        return MPI3D(require_root(f"mpi3d-{variant}", root), variant, **options)
 
 
 for _variant in MPI3D_VARIANTS:

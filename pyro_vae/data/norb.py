@@ -56,7 +56,7 @@ from pyro_vae.data.base import FactorGridDataset
 from pyro_vae.data.download import Checksums, prepare_files
 from pyro_vae.data.files import DatasetFileError
 from pyro_vae.data.registry import register_dataset
-from pyro_vae.data.sources import NORB_CHUNKS, get_source
+from pyro_vae.data.sources import NORB_CHUNKS, get_source, require_root
 
 __all__ = ["FACTOR_NAMES", "FACTOR_SIZES", "NUM_IMAGES", "SmallNORB"]
 
@@ -295,9 +295,4 @@ class SmallNORB(FileRows, FactorGridDataset):
     needs_files=True,
 )
 def _smallnorb(root: str | None = None, **options) -> SmallNORB:
-    if root is None:
-        raise FileNotFoundError(
-            "smallnorb needs the data root (--data-root DIR, or root=DIR).\n"
-            + _SOURCE.instructions(None)
-        )
-    return SmallNORB(root, **options)
+    return SmallNORB(require_root("smallnorb", root), **options)

@@ -61,7 +61,7 @@ from pyro_vae.data.files import (
     verify_checksum,
 )
 from pyro_vae.data.registry import register_dataset
-from pyro_vae.data.sources import get_source
+from pyro_vae.data.sources import get_source, require_root
 
 __all__ = [
     "FACTOR_NAMES",
@@ -349,9 +349,4 @@ class Shapes3D(FileRows, FactorGridDataset):
     needs_files=True,
 )
 def _shapes3d(root: str | None = None, **options) -> Shapes3D:
-    if root is None:
-        raise FileNotFoundError(
-            f"3dshapes needs the data root (--data-root DIR, or root=DIR): the directory that "
-            f"holds {FILE_NAME!r}, or the file's path. {_HOW_TO_GET}"
-        )
-    return Shapes3D(root, **options)
+    return Shapes3D(require_root("3dshapes", root), **options)

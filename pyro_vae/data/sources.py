@@ -35,7 +35,15 @@ from pathlib import Path
 
 from pyro_vae.data.dsprites import DSPRITES_URL, HDF5_NAME, KNOWN_CHECKSUMS, NPZ_NAME
 
-__all__ = ["MPI3D_VARIANTS", "NORB_CHUNKS", "SOURCES", "DataSource", "RemoteFile", "get_source"]
+__all__ = [
+    "MPI3D_VARIANTS",
+    "NORB_CHUNKS",
+    "SOURCES",
+    "DataSource",
+    "RemoteFile",
+    "get_source",
+    "require_root",
+]
 
 
 @dataclass(frozen=True)
@@ -367,3 +375,15 @@ def get_source(name: str) -> DataSource:
         raise KeyError(
             f"no download source is known for {name!r}; datasets with files: {known}"
         ) from None
+
+
+def require_root(name: str, root: str | os.PathLike | None) -> Path:
+    """``root`` as a path; without one, a :class:`FileNotFoundError` that says how to pass
+    it and which files go where (:meth:`DataSource.instructions` of ``name``'s source)."""
+    if root is None:
+        raise FileNotFoundError(
+            f"{name} needs the data root: pass --data-root DIR on the command line (root=DIR "
+            f"in Python), the folder that holds (or will hold) its files.\n"
+            + get_source(name).instructions(None)
+        )
+    return Path(root).expanduser()

@@ -65,7 +65,7 @@ from pyro_vae.data.base import GroundTruthDataset
 from pyro_vae.data.download import Checksums, prepare_files
 from pyro_vae.data.files import DatasetFileError
 from pyro_vae.data.registry import register_dataset
-from pyro_vae.data.sources import get_source
+from pyro_vae.data.sources import get_source, require_root
 
 __all__ = [
     "CelebA",
@@ -85,16 +85,6 @@ class LabelsAreNotFactorsError(NotImplementedError, ValueError):
 # ---------------------------------------------------------------------------------------------
 # Files: presence, checksums, unpacking
 # ---------------------------------------------------------------------------------------------
-
-
-def _need_root(name: str, root: str | os.PathLike | None) -> Path:
-    if root is None:
-        raise FileNotFoundError(
-            f"{name} needs the data root: pass --data-root DIR on the command line (root=DIR "
-            f"in Python), the folder that holds (or will hold) its files.\n"
-            + get_source(name).instructions(None)
-        )
-    return Path(root).expanduser()
 
 
 def _torchvision_download(name: str, root: Path, build, group: str | None = None) -> None:
@@ -350,7 +340,7 @@ class MNIST(LabeledImages):
         import torchvision
 
         name = self._name
-        root = _need_root(name, root)
+        root = require_root(name, root)
         self.split = _split(name, split, train, {"train": "train", "test": "test"})
         is_train = self.split == "train"
         source = get_source(name)
@@ -441,7 +431,7 @@ class Omniglot(LabeledImages):
         import torchvision
 
         name = self._name
-        root = _need_root(name, root)
+        root = require_root(name, root)
         self.split = _split(
             name,
             split,
@@ -549,7 +539,7 @@ class CelebA(LabeledImages):
         from torchvision import transforms
 
         name = self._name
-        root = _need_root(name, root)
+        root = require_root(name, root)
         self.split = _split(
             name, split, train, {"train": "train", "valid": "valid", "test": "test", "all": "all"}
         )
